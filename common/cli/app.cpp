@@ -69,6 +69,10 @@ int run(const std::string& tool, CLI::App& app, int argc, char** argv, LogFlags&
   std::string message = result.error().message();
   bool usage = message.rfind(k_usage_marker, 0) == 0;
   if (usage) message.erase(0, k_usage_marker.size());
+  if (result.error().kind() == ErrorKind::unauthorized) {
+    message += " (unauthorized: check the credentials for this registry in $DOCKER_CONFIG/config.json"
+               " or ~/.docker/config.json)";
+  }
   message = log::redact(message);
   if (*format == log::Format::json) {
     log::error(message, {{"kind", std::string(to_string(result.error().kind()))}});
