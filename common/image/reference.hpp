@@ -6,7 +6,10 @@
 //   repo@sha256:<hex>          → digest only, no tag
 //   repo:tag@sha256:<hex>      → both kept; the digest is what is fetched
 // Repository components are lowercase [a-z0-9] runs joined by '.', '_', '__' or '-'+; tags are
-// [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; the whole name is at most 255 characters.
+// [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; the repository path is at most 255 characters (as in
+// distribution/reference v0.6; the registry part is not counted).
+//
+// Reference is a plain value: copyable, immutable through its API, safe to share between threads.
 #pragma once
 
 #include <optional>
@@ -39,14 +42,21 @@ class Reference {
   std::string name() const;
   // Fully normalised: "docker.io/library/busybox:latest", "h:5000/r@sha256:..", "h/r:t@sha256:..".
   std::string str() const;
-  // Docker's short form: "busybox:latest", "user/app:1", "host:5000/r:t".
+  // Docker's short form: "busybox:latest", "user/app:1", "host:5000/r:t". Unlike Docker, a Hub
+  // path whose first component looks like a registry keeps "docker.io/", so it parses back.
   std::string familiar() const;
   // What to ask the registry for: the digest string when pinned, otherwise the tag.
   std::string identifier() const;
 
+  // The with_* builders do not validate: check caller-supplied text with is_valid_tag() /
+  // is_valid_registry() first.
   Reference with_tag(std::string tag) const;  // drops the digest
-  Reference with_digest(digest::Digest digest) const;
+  Reference with_digest(digest::Digest digest) const;  // keeps the tag
   Reference with_registry(std::string registry) const;  // for mirrors and --registry-map
+
+  static bool is_valid_tag(std::string_view tag);
+  // "host", "host:port", "[v6::addr]:port" as the reference grammar allows.
+  static bool is_valid_registry(std::string_view registry);
 
   friend bool operator==(const Reference&, const Reference&) = default;
 
