@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake pkg-config git ca-certificates
   librocksdb-dev libcurl4-openssl-dev libssl-dev libzstd-dev libarchive-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libexpected-dev libdeflate-dev libisal-dev)
 run_pkgs=(docker-registry apache2-utils skopeo umoci busybox-static openssl python3)
-test_pkgs=(buildah clang libfuzzer-14-dev libclang-rt-14-dev time)
+test_pkgs=(buildah clang libfuzzer-14-dev libclang-rt-14-dev time bc)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 (( want_tests )) && pkgs+=("${test_pkgs[@]}")

@@ -18,23 +18,26 @@ log() { printf 'test.sh: %s\n' "$*" >&2; }
 bash scripts/install-deps.sh --tests
 
 asan_status=0
+fuzz_status=0
 if [[ -z "${STRATA_SKIP_ASAN:-}" ]]; then
-  log "pass 1: unit tests under ASan+UBSan (build-asan)"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=ON -DSTRATA_SANITIZE=ON >/dev/null
-  # Only the unit binaries: the tools and integration tests are exercised by pass 2.
+  # One clang build serves both: the library is instrumented for ASan+UBSan and for libFuzzer
+  # coverage, the unit tests run under the sanitizers, and the fuzz targets link against it.
+  log "pass 1: unit tests under ASan+UBSan and bounded fuzzing (clang, build-asan)"
+  CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_SANITIZE=ON \
+    -DSTRATA_FUZZ=ON >/dev/null
+  # Only the unit binaries and fuzzers: the tools and integration tests are exercised by pass 2.
   mapfile -t unit_targets < <(cmake --build build-asan --target help | sed -nE 's/^\.\.\. (unit_[A-Za-z0-9_]+).*/\1/p')
-  if (( ${#unit_targets[@]} )); then
-    if cmake --build build-asan -j"$jobs" --target "${unit_targets[@]}"; then
-      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" --timeout 600 || asan_status=$?
-    else
-      asan_status=1
-    fi
+  mapfile -t fuzz_targets < <(cmake --build build-asan --target help | sed -nE 's/^\.\.\. ([a-z_]+_fuzz)$/\1/p')
+  if cmake --build build-asan -j"$jobs" --target "${unit_targets[@]}" "${fuzz_targets[@]}"; then
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+      ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" --timeout 600 || asan_status=$?
+    STRATA_FUZZ_BUILD=build-asan bash scripts/fuzz.sh || fuzz_status=$?
   else
-    log "pass 1: no unit test targets"
+    asan_status=1
   fi
   log "pass 1 (sanitizers): $([[ $asan_status == 0 ]] && echo passed || echo "FAILED ($asan_status)")"
+  log "pass 1 (fuzzing): $([[ $fuzz_status == 0 ]] && echo passed || echo "FAILED ($fuzz_status)")"
 fi
 
 log "pass 2: full build (build) and all tests"
@@ -43,4 +46,4 @@ cmake --build build -j"$jobs"
 main_status=0
 # shellcheck disable=SC2086  # STRATA_CTEST_ARGS is a word list on purpose
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900 ${STRATA_CTEST_ARGS:-} || main_status=$?
-(( asan_status == 0 && main_status == 0 ))
+(( asan_status == 0 && fuzz_status == 0 && main_status == 0 ))
