@@ -1,0 +1,117 @@
+// Helpers for the COPY/ADD tests: temp trees that survive a failing test, one-line file makers,
+// and a runner that plans and executes a request.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "build/copy.hpp"
+
+namespace strata::build::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-copy-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    m_path = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "keeping temp dir of the failed test: %s\n", m_path.c_str());
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  const std::string& path() const { return m_path; }
+  std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
+
+ private:
+  std::string m_path;
+};
+
+inline void write_file(const std::string& path, const std::string& content, mode_t mode = 0644) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    ASSERT_TRUE(out.good()) << path;
+  }
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+inline struct stat lstat_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+inline void make_dirs(const std::string& path) { std::filesystem::create_directories(path); }
+
+inline void run_shell(const std::string& cmd) { ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd; }
+
+// A context dir, an image root and a runner over them.
+struct CopyFixture {
+  TempDir context;
+  TempDir root;
+  std::string dockerfile;  // "" = no Dockerfile-specific ignore file
+
+  Result<CopyPlan> plan(const CopyRequest& req, const SourceRoot* from = nullptr) {
+    auto ctx = SourceRoot::open_context(context.path(), dockerfile);
+    if (!ctx) return tl::unexpected(ctx.error());
+    m_ctx = std::make_unique<SourceRoot>(std::move(*ctx));
+    CopyEnvironment env;
+    env.source = from ? from : m_ctx.get();
+    env.image_root = root.path();
+    env.transport = transport;
+    return plan_copy(req, env);
+  }
+
+  Result<CopyStats> copy(const CopyRequest& req, const SourceRoot* from = nullptr) {
+    auto p = plan(req, from);
+    if (!p) return tl::unexpected(p.error());
+    return execute_copy(*p, root.path());
+  }
+
+  std::string ctx(const std::string& rel) const { return context / rel; }
+  std::string img(const std::string& rel) const { return root / rel; }
+
+  transport::Transport* transport = nullptr;
+
+ private:
+  std::unique_ptr<SourceRoot> m_ctx;
+};
+
+inline CopyRequest req(std::vector<std::string> sources, std::string dest) {
+  CopyRequest r;
+  r.sources = std::move(sources);
+  r.destination = std::move(dest);
+  return r;
+}
+
+}  // namespace strata::build::testing
