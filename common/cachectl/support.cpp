@@ -1,0 +1,243 @@
+#include "cachectl/support.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+
+#include "cli/app.hpp"
+#include "image/reference.hpp"
+#include "util/log.hpp"
+#include "util/units.hpp"
+
+namespace strata::cachectl {
+
+Result<store::CacheDir> open_cache(const Context& ctx) {
+  struct stat st {};
+  if (::stat(ctx.cache_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(ErrorKind::not_found, "cache dir " + ctx.cache_dir + " does not exist");
+  }
+  store::CacheDirOptions options;
+  options.clock = ctx.clock;
+  return TRY_CTX(store::CacheDir::open(ctx.cache_dir, options), "cache dir " + ctx.cache_dir);
+}
+
+Result<prune::Snapshot> load_snapshot(const store::IndexView& view) {
+  prune::Snapshot s;
+  s.images = TRY(view.images());
+  s.layers = TRY(view.layer_cache_entries());
+  s.manifests = TRY(view.manifests());
+  s.blobs = TRY(view.blobs());
+  return s;
+}
+
+std::string age(store::TimePoint now, store::TimePoint t) {
+  if (t.time_since_epoch().count() == 0) return "never";
+  if (t >= now) return "just now";
+  return util::human_duration(std::chrono::duration_cast<std::chrono::milliseconds>(now - t)) + " ago";
+}
+
+std::string rfc3339(store::TimePoint t) {
+  if (t.time_since_epoch().count() == 0) return "";
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string short_digest(const digest::Digest& d) {
+  return std::string(d.algorithm_name()) + ":" + d.hex().substr(0, 12);
+}
+
+void Table::print(std::ostream& os) const {
+  std::vector<std::size_t> width(m_headers.size());
+  for (std::size_t c = 0; c < m_headers.size(); ++c) width[c] = m_headers[c].size();
+  for (const auto& row : m_rows) {
+    for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      out += row[c];
+      if (c + 1 < row.size()) out.append(width[c] - std::min(width[c], row[c].size()) + 2, ' ');
+    }
+    os << out << "\n";
+  };
+  line(m_headers);
+  for (const auto& row : m_rows) line(row);
+}
+
+void PolicyFlags::add(CLI::App& app) {
+  app.add_option("--filter", filters, "type=image|layer, until=DURATION, ref~=REGEX (repeatable, ANDed)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--older-than,--keep-duration", older_than,
+                 "Evict entries unused for longer than DURATION (e.g. 336h, 14d)");
+  app.add_option("--max-used-space", max_used_space, "Evict LRU entries until the cache holds at most SIZE (10GiB)");
+  app.add_option("--min-free-space", min_free_space, "Evict LRU entries until the file system has SIZE free");
+  app.add_option("--keep-last", keep_last, "Keep the N most recently used images of each repository");
+  app.add_option("--keep", keep, "Never remove this image reference (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--keep-file", keep_file, "File of image references never to remove, one per line (# comments)");
+  app.add_flag("--all", all, "Select every entry (still honouring --keep, --keep-last and leases)");
+}
+
+Result<prune::Policy> PolicyFlags::policy() const {
+  prune::Policy p;
+  for (const auto& f : filters) {
+    auto parsed = prune::parse_filter(f);
+    if (!parsed) return fail(cli::usage_error("--filter: " + parsed.error().message()));
+    p.filters.push_back(std::move(*parsed));
+  }
+  if (!older_than.empty()) {
+    auto d = util::parse_duration(older_than);
+    if (!d) return fail(cli::usage_error("--older-than: " + d.error().message()));
+    p.older_than = *d;
+  }
+  if (!max_used_space.empty()) {
+    auto s = util::parse_size(max_used_space);
+    if (!s) return fail(cli::usage_error("--max-used-space: " + s.error().message()));
+    p.max_used_space = *s;
+  }
+  if (!min_free_space.empty()) {
+    auto s = util::parse_size(min_free_space);
+    if (!s) return fail(cli::usage_error("--min-free-space: " + s.error().message()));
+    p.min_free_space = *s;
+  }
+  p.keep_last = keep_last;
+  p.all = all;
+  std::vector<std::string> names = keep;
+  if (!keep_file.empty()) {
+    std::ifstream in(keep_file);
+    if (!in) return fail(cli::usage_error("--keep-file: cannot read " + keep_file));
+    std::string line;
+    while (std::getline(in, line)) {
+      auto hash = line.find('#');
+      if (hash != std::string::npos) line.resize(hash);
+      auto b = line.find_first_not_of(" \t\r");
+      if (b == std::string::npos) continue;
+      auto e = line.find_last_not_of(" \t\r");
+      names.push_back(line.substr(b, e - b + 1));
+    }
+  }
+  for (const auto& n : names) {
+    auto ref = image::Reference::parse(n);
+    if (!ref) return fail(cli::usage_error("--keep " + n + ": " + ref.error().message()));
+    p.keep.insert(ref->str());
+  }
+  return p;
+}
+
+Result<std::size_t> drop_records_referring(store::WriteSession& session, const std::set<digest::Digest>& digests) {
+  auto snapshot = TRY(load_snapshot(session));
+  auto graph = prune::CacheGraph::build(snapshot);
+  std::set<std::size_t> doomed;
+  for (const auto& d : digests) {
+    if (auto id = graph.find(d)) {
+      for (auto e : graph.holders(*id)) doomed.insert(e);
+    }
+  }
+  for (auto i : doomed) {
+    const auto& e = graph.entries()[i];
+    if (e.kind == prune::EntryKind::image) {
+      const auto& r = snapshot.images[e.record];
+      TRY(session.delete_image(r.reference, r.platform));
+    } else {
+      TRY(session.delete_layer_cache(snapshot.layers[e.record].key));
+    }
+  }
+  for (const auto& d : digests) {
+    TRY(session.delete_manifest(d));
+    TRY(session.delete_blob(d));
+  }
+  // Manifest records whose config or layers are gone would name missing blobs too.
+  for (const auto& m : snapshot.manifests) {
+    bool broken = (m.config && digests.count(*m.config)) ||
+                  std::any_of(m.layers.begin(), m.layers.end(), [&](const auto& l) { return digests.count(l) > 0; });
+    if (broken) TRY(session.delete_manifest(m.digest));
+  }
+  return doomed.size();
+}
+
+Result<BlobRemoval> remove_blobs(const store::CacheDir& cache, const std::vector<digest::Digest>& digests,
+                                 const std::vector<std::uint64_t>& sizes) {
+  BlobRemoval out;
+  if (digests.empty()) return out;
+  // Leases published after our plan: their blobs stay (now unreferenced; gc takes them later).
+  auto leases = TRY(cache.active_leases());
+  std::vector<digest::Digest> gone;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    if (leases.in_use.digests.count(digests[i])) {
+      ++out.kept_leased;
+      continue;
+    }
+    auto r = cache.blobs().remove(digests[i]);
+    if (!r) {
+      out.errors.push_back(r.error().message());
+      continue;
+    }
+    ++out.removed;
+    out.bytes += i < sizes.size() ? sizes[i] : 0;
+    gone.push_back(digests[i]);
+  }
+  // A writer that found one of these blobs present just before we unlinked it may have recorded
+  // it since: find such records (cheap point lookups) and drop them, so the index never names a
+  // missing blob.
+  std::set<digest::Digest> dangling;
+  {
+    auto view = TRY(cache.index().read());
+    for (const auto& d : gone) {
+      if (cache.blobs().has(d)) continue;  // re-downloaded meanwhile: consistent
+      if (view.blob(d) || view.manifest(d)) dangling.insert(d);
+    }
+  }
+  if (!dangling.empty()) {
+    auto session = TRY(cache.index().write());
+    std::set<digest::Digest> still;
+    for (const auto& d : dangling) {
+      if (!cache.blobs().has(d)) still.insert(d);
+    }
+    out.dangling_dropped = TRY(drop_records_referring(session, still));
+    TRY(session.commit());
+    log::warn("dropped " + std::to_string(out.dangling_dropped) +
+              " entries recorded concurrently with blobs this run removed");
+  }
+  return out;
+}
+
+nlohmann::json entry_json(const prune::CacheGraph& graph, const prune::Entry& e, store::TimePoint now) {
+  (void)now;
+  const auto& snap = graph.snapshot();
+  nlohmann::json j;
+  j["type"] = std::string(prune::to_string(e.kind));
+  if (e.kind == prune::EntryKind::image) {
+    const auto& r = snap.images[e.record];
+    j["reference"] = r.reference;
+    j["platform"] = r.platform;
+    j["digest"] = r.top_digest().str();
+    j["manifest"] = r.manifest.str();
+    j["size"] = r.total_size;
+    j["fetched"] = rfc3339(r.fetched);
+    j["last_used"] = rfc3339(r.last_used);
+    j["uses"] = r.use_count;
+  } else {
+    const auto& r = snap.layers[e.record];
+    j["key"] = r.key;
+    j["step"] = r.step;
+    j["platform"] = r.platform;
+    j["manifest"] = r.manifest.str();
+    j["layer"] = r.layer.str();
+    j["diff_id"] = r.diff_id.str();
+    j["size"] = r.size;
+    j["created"] = rfc3339(r.created);
+    j["last_used"] = rfc3339(r.last_used);
+    j["hits"] = r.hits;
+  }
+  return j;
+}
+
+}  // namespace strata::cachectl
