@@ -7,7 +7,6 @@
 #   4. warm a cache with it: build-release/warmer --cache-dir DIR --image HOST/library/busybox:latest
 #      --insecure-registry HOST;
 #   5. build a small Dockerfile FROM it with the executor and push the result, then inspect it.
-# Steps 4 and 5 run only if the tool has been built; otherwise the command is printed.
 # The registry is stopped on exit (trap); the work dir is removed unless STRATA_KEEP_TEMP is set.
 # Environment: STRATA_BUILD_DIR (default build-release), STRATA_SKIP_BUILD=1 to use the tools
 # already built there, STRATA_JOBS (default 2).
@@ -79,7 +78,8 @@ if [[ -x $bdir/warmer ]]; then
   echo "cache contents:"
   (cd "$cache" && find . -maxdepth 3 | sort | head -20)
 else
-  echo "(warmer not built yet: skipped)"
+  echo "demo: $bdir/warmer is missing (build failed?)" >&2
+  exit 1
 fi
 
 mkdir -p "$work/context"
@@ -96,6 +96,7 @@ if [[ -x $bdir/executor ]]; then
   skopeo inspect --tls-verify=false "docker://$host/demo/hello:latest" |
     python3 -c 'import json,sys; i=json.load(sys.stdin); print("  demo/hello:latest", i["Digest"], len(i["Layers"]), "layer(s)")'
 else
-  echo "(executor not built yet: skipped)"
+  echo "demo: $bdir/executor is missing (build failed?)" >&2
+  exit 1
 fi
 say "done (sources: $root)"

@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 want_tests=0
 for a in "$@"; do [[ $a == --tests ]] && want_tests=1; done
 
-build_pkgs=(build-essential cmake pkg-config git ca-certificates
+build_pkgs=(build-essential cmake pkg-config git ca-certificates ccache
   librocksdb-dev libcurl4-openssl-dev libssl-dev libzstd-dev libarchive-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libexpected-dev libdeflate-dev libisal-dev)
 run_pkgs=(docker-registry apache2-utils skopeo umoci busybox-static openssl python3)

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,13 +90,13 @@ Result<void> warm(const Flags& flags) {
   auto start = std::chrono::steady_clock::now();
   int failures = 0;
   std::uint64_t bytes = 0;
-  std::string first_error;
+  std::optional<Error> first_error;
   for (const auto& ref : refs) {
     auto r = fetcher.fetch(ref);
     if (!r) {
       ++failures;
       log::error("failed to warm " + ref.str() + ": " + r.error().message());
-      if (first_error.empty()) first_error = ref.str() + ": " + r.error().message();
+      if (!first_error) first_error = r.error().with_context(ref.str());
       if (r.error().kind() == ErrorKind::no_space) break;  // every other image would fail too
       continue;
     }
@@ -110,8 +111,9 @@ Result<void> warm(const Flags& flags) {
             " images into " + flags.cache_dir + " in " + util::human_duration(elapsed) + " (" +
             util::human_size(bytes) + " downloaded)");
   if (failures > 0) {
-    return fail(ErrorKind::internal, failures == 1 ? first_error
-                                                   : std::to_string(failures) + " images failed; first: " + first_error);
+    // The first failure's kind is kept, so that e.g. bad credentials get their hint in main.
+    if (failures > 1) first_error->context(std::to_string(failures) + " images failed; first");
+    return fail(*first_error);
   }
   return {};
 }
