@@ -78,8 +78,9 @@ class StatsCommand : public Command {
     }
     ctx.out << "since " << (since.empty() ? "the cache was created" : since) << "\n";
     Table t({"TOOL", "HITS", "MISSES", "HIT RATE", "BYTES SERVED", "BYTES FETCHED", "OTHER"});
-    for (const auto& [tool, names] : by_tool) {
-      auto get = [&](const char* n) { auto it = names.find(n); return it == names.end() ? std::uint64_t{0} : it->second; };
+    for (const auto& [tool, counters] : by_tool) {
+      const auto& names = counters;  // clang 14 cannot capture structured bindings
+      auto get = [&names](const char* n) { auto it = names.find(n); return it == names.end() ? std::uint64_t{0} : it->second; };
       std::uint64_t hits = get("hits"), misses = get("misses");
       std::string rate = hits + misses ? std::to_string(hits * 100 / (hits + misses)) + "%" : "-";
       std::string other;
