@@ -86,7 +86,7 @@ inline std::string tar_header(std::string_view name, char type, std::size_t size
                               std::string_view link = {}, unsigned mode = 0644, long mtime = 1700000000) {
   std::string h(512, '\0');
   auto put = [&](std::size_t off, std::size_t len, std::string_view v) {
-    std::memcpy(h.data() + off, v.data(), std::min(len, v.size()));
+    if (!v.empty()) std::memcpy(h.data() + off, v.data(), std::min(len, v.size()));
   };
   auto octal = [&](std::size_t off, std::size_t len, unsigned long long v) {
     char buf[32];
