@@ -30,7 +30,7 @@ for t in "${targets[@]}"; do
     extra+=("$seeds")
   fi
   mkdir -p "$corpus"
-  if $bdir/$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "$bdir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix=$bdir/crashes/"$t"- "$scratch" "$corpus" "${extra[@]}" \
       >$bdir/$t.log 2>&1; then
     echo "fuzz: $t: ok ($(grep -c . <(ls "$scratch") || true) new inputs in ${seconds}s)"
