@@ -86,6 +86,14 @@ if med["buildah"] > 0:
     print(f"ratio executor/buildah (median time): {med['executor'] / med['buildah']:.2f}")
 if failures:
     print("builds that failed (their time still counts):", ", ".join(f"{b}:{c}" for b, c in sorted(failures)))
+# Result line for bench/run (protocol: bench/run's header).
+if med["buildah"] > 0:
+    print("BENCH " + json.dumps({"name": f"cold build of {len(cases)} e2e cases", "metric": "s",
+                                 "strata": round(med["executor"], 3), "peer": "buildah",
+                                 "peer_value": round(med["buildah"], 3),
+                                 "ratio": round(med["executor"] / med["buildah"], 3), "target": "<= 0.8",
+                                 "strata_rss_mb": round(rss["executor"] / 1024, 1),
+                                 "peer_rss_mb": round(rss["buildah"] / 1024, 1)}))
 if json_out:
     with open(json_out, "w") as f:
         json.dump({"rounds": results, "median": med, "failures": sorted(failures)}, f, indent=1)

@@ -35,10 +35,13 @@ done
 find_us=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 echo "find median: $((find_us / 1000)) ms"
 
-out=$(STRATA_BENCH_FILES=$files "$unit" --gtest_filter='SnapshotBench.*' 2>&1)
+out=$(STRATA_BENCH=1 STRATA_BENCH_FILES=$files "$unit" --gtest_filter='SnapshotBench.*' 2>&1)
 echo "$out" | grep 'snapshot bench'
 echo "$out" | grep 'snapshot bench' | while read -r line; do
   mode=$(sed -E 's/.*\((\w+) mode\).*/\1/' <<<"$line")
   snap_ms=$(sed -E 's/.*snapshot median ([0-9.]+) ms.*/\1/' <<<"$line")
   awk -v s="$snap_ms" -v f="$find_us" -v m="$mode" 'BEGIN { printf "%s mode: snapshot / find = %.2f\n", m, s * 1000 / f }'
+  # Result line for bench/run (protocol: bench/run's header).
+  awk -v s="$snap_ms" -v f="$find_us" -v m="$mode" -v n="$files" 'BEGIN {
+    printf "BENCH {\"name\": \"snapshot of 1 changed file in %d files (%s mode)\", \"metric\": \"s\", \"strata\": %.4f, \"peer\": \"find -printf\", \"peer_value\": %.4f, \"ratio\": %.3f, \"target\": \"<= 2\"}\n", n, m, s / 1000, f / 1e6, s * 1000 / f }'
 done

@@ -12,9 +12,11 @@
 #include "build/engine.hpp"
 #include "build/image_assembly.hpp"
 #include "build/outputs.hpp"
+#include "build_context.hpp"
 #include "cli/credentials.hpp"
 #include "flags.hpp"
 #include "image/reference.hpp"
+#include "layer_cache_setup.hpp"
 #include "registry/client.hpp"
 #include "transport/curl_transport.hpp"
 #include "util/log.hpp"
@@ -34,16 +36,6 @@ std::string absolute(const std::string& path) {
   std::error_code ec;
   auto p = stdfs::absolute(path, ec);
   return ec ? path : p.lexically_normal().string();
-}
-
-Result<std::string> context_dir(const std::string& context) {
-  std::string dir = context;
-  if (dir.rfind("dir://", 0) == 0) dir.erase(0, 6);
-  else if (auto scheme = dir.find("://"); scheme != std::string::npos) {
-    return fail(cli::usage_error("--context " + context + ": only local directories (PATH or dir://PATH) are supported"));
-  }
-  if (!is_dir(dir)) return fail(cli::usage_error("--context " + context + ": not a directory"));
-  return absolute(dir);
 }
 
 // kaniko: a Dockerfile path is taken as given if it exists, else inside the context.
@@ -79,6 +71,39 @@ struct Prepared {
   std::chrono::milliseconds ttl{};
 };
 
+// --secret id=ID,src=FILE (also source=, type=file), as BuildKit and buildah spell it.
+Result<std::map<std::string, std::string>> parse_secrets(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    std::string id;
+    std::string src;
+    std::size_t pos = 0;
+    while (pos <= item.size()) {
+      std::size_t comma = item.find(',', pos);
+      if (comma == std::string::npos) comma = item.size();
+      std::string field = item.substr(pos, comma - pos);
+      pos = comma + 1;
+      auto eq = field.find('=');
+      std::string key = field.substr(0, eq);
+      std::string value = eq == std::string::npos ? std::string() : field.substr(eq + 1);
+      if (key == "id") {
+        id = value;
+      } else if (key == "src" || key == "source") {
+        src = value;
+      } else if (key == "type" && value == "file") {
+        continue;
+      } else {
+        return fail(cli::usage_error("--secret " + item + ": unknown field '" + key +
+                                     "' (expected id=ID,src=FILE)"));
+      }
+    }
+    if (id.empty() || src.empty()) return fail(cli::usage_error("--secret " + item + ": expected id=ID,src=FILE"));
+    if (::access(src.c_str(), R_OK) != 0) return fail(cli::usage_error("--secret " + item + ": cannot read " + src));
+    out[id] = absolute(src);
+  }
+  return out;
+}
+
 Result<Prepared> prepare(const Flags& f) {
   Prepared p;
   if (f.destinations.empty() && !f.no_push) {
@@ -95,10 +120,10 @@ Result<Prepared> prepare(const Flags& f) {
   p.ttl = *ttl;
 
   auto& b = p.build;
-  b.context_dir = TRY(context_dir(f.context));
-  b.dockerfile_path = TRY(dockerfile_path(f.dockerfile, b.context_dir));
+  TRY(check_context_flags(f));  // resolved (fetched) in execute()
   b.build_args = TRY(key_values(f.build_args, "--build-arg", true));
   b.labels = TRY(key_values(f.labels, "--label", false));
+  b.secrets = TRY(parse_secrets(f.secrets));
   b.target = f.target;
   b.skip_unused_stages = f.skip_unused_stages;
   if (!f.custom_platform.empty()) {
@@ -158,11 +183,12 @@ std::vector<std::string> layout_names(const std::vector<image::Reference>& desti
   return out;
 }
 
-Result<void> execute(const Flags& f) {
+Result<void> execute(const Flags& f, int& run_status) {
   auto start = std::chrono::steady_clock::now();
   // kaniko compatibility: credentials mounted at /kaniko/.docker.
   if (!std::getenv("DOCKER_CONFIG") && is_dir("/kaniko/.docker")) ::setenv("DOCKER_CONFIG", "/kaniko/.docker", 1);
   auto p = TRY(prepare(f));
+  p.build.failed_run_status = &run_status;
   auto options = TRY(cli::registry_options(f.registry));
   auto client = TRY(registry::Client::create(options, TRY(cli::login_lookup())));
 
@@ -186,6 +212,9 @@ Result<void> execute(const Flags& f) {
 
   transport::CurlTransport transport;
   p.build.transport = &transport;
+  auto context = TRY(fetch_context(f, kaniko, transport));
+  p.build.context_dir = context.dir();
+  p.build.dockerfile_path = TRY(dockerfile_path(f.dockerfile, p.build.context_dir));
   struct WorkDirGuard {
     std::string dir;
     bool remove;
@@ -196,7 +225,15 @@ Result<void> execute(const Flags& f) {
     }
   } guard{p.build.work_dir, f.cleanup};
 
-  auto built = TRY(build::build_image(p.build, *images));
+  // Destroyed before the guard removes the work dir: entry pushes may read layers from it.
+  auto layer_cache = TRY(BuildCache::open(f, p.ttl, client.get(), p.destinations, p.build.work_dir));
+  p.build.layer_cache = layer_cache->cache();
+  auto building = build::build_image(p.build, *images);
+  if (!building) {
+    (void)layer_cache->finish();  // the summary and report of a failed build are still useful
+    return fail(building.error());
+  }
+  auto built = std::move(*building);
   build::AssembleOptions ao;
   ao.platform = p.build.platform;
   ao.created = build::rfc3339_now();
@@ -223,11 +260,14 @@ Result<void> execute(const Flags& f) {
     stdfs::remove_all(so.private_dir, ec);
   }
 
+  TRY(layer_cache->finish());
+
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   const auto& s = built.stats;
+  std::string from_cache = s.cached_layers ? ", " + std::to_string(s.cached_layers) + " from cache" : "";
   log::info("built " + image.manifest_digest.str() + ": " + std::to_string(s.stages) + " stage(s), " +
                 std::to_string(s.steps) + " step(s), " + std::to_string(s.layers) + " new layer(s) (" +
-                util::human_size(s.layer_bytes) + "), image " + util::human_size(image.total_size()) + ", " +
+                util::human_size(s.layer_bytes) + from_cache + "), image " + util::human_size(image.total_size()) + ", " +
                 util::human_duration(elapsed),
             {{"digest", image.manifest_digest.str()}});
   return {};
@@ -242,7 +282,10 @@ int main(int argc, char** argv) {
       "and pushes it to registries and/or writes it as a tarball or OCI layout.",
       "executor"};
   add_flags(app, flags);
-  return cli::run("executor", app, argc, argv, flags.log, [&] { return execute(flags); });
+  // kaniko: a failing RUN step's exit status becomes the executor's (other failures exit 1).
+  int run_status = 0;
+  int rc = cli::run("executor", app, argc, argv, flags.log, [&] { return execute(flags, run_status); });
+  return rc == cli::k_exit_failure && run_status > 0 ? run_status : rc;
 }
 
 }  // namespace strata::executor

@@ -14,6 +14,8 @@ namespace strata::executor {
 
 struct Flags {
   std::string context = "/workspace/";
+  std::string context_sub_path;
+  std::vector<std::string> git;  // --git key=value,...
   std::string dockerfile = "Dockerfile";
   std::vector<std::string> destinations;
   bool no_push = false;
@@ -26,9 +28,20 @@ struct Flags {
   std::string target;
   bool skip_unused_stages = false;
   std::vector<std::string> labels;
+  std::vector<std::string> secrets;  // id=ID,src=FILE
+  bool use_new_run = false;          // kaniko's --use-new-run: accepted, no effect
   std::string custom_platform;
   std::string cache_dir = "/cache";
   std::string cache_ttl = "336h";
+  // Layer cache (docs/caching.md).
+  bool cache = false;
+  std::string cache_repo;  // "" = <first destination>/cache; "oci:PATH" = an OCI layout
+  bool cache_run_layers = true;
+  bool cache_copy_layers = false;
+  bool compressed_caching = true;
+  bool no_push_cache = false;
+  std::vector<std::string> cache_key_exclude_args;
+  std::string cache_report;  // JSON report path
   std::string kaniko_dir = "/kaniko";
   std::string isolation;  // "" = chroot where it works, else in-place
   bool force = false;

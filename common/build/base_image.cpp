@@ -97,6 +97,7 @@ Result<ImageState> ImageSource::to_state(const fetch::CachedImage& image, const 
   state.format = image.manifest.is_docker() ? ManifestFormat::docker : ManifestFormat::oci;
   state.config = TRY_CTX(image::ImageConfig::parse(image.config_bytes), "config of " + image.reference.str());
   state.base_reference = image.reference;
+  state.base_manifest = image.record.manifest;
   if (state.config.diff_ids.size() != image.manifest.layers.size()) {
     return fail(ErrorKind::corrupt, "image " + image.reference.str() + ": " +
                                         std::to_string(image.manifest.layers.size()) + " layers but " +

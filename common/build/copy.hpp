@@ -65,6 +65,9 @@ struct CopyEnvironment {
   transport::Transport* transport = nullptr;  // ADD <url>; nullptr: URLs are refused
   std::string temp_dir;                // for downloads/clones; "" = $TMPDIR or /tmp
   std::string git_binary = "git";
+  // COPY --from: without --chown, entries keep the source's uid/gid (BuildKit, buildah, kaniko);
+  // from the context they are 0:0.
+  bool keep_source_owners = false;
 };
 
 // One object to create. Paths are relative to the item's target ("" = the target itself).

@@ -97,6 +97,10 @@ class CopyPlanner {
       return fail(ErrorKind::invalid_argument, m_cmd + " failed: no source files were specified");
     for (const auto& src : m_req.sources) TRY(plan_source(src));
     for (const auto& in : m_req.inline_sources) plan_inline(in);
+    // A wildcard matching nothing is fine as long as another source gave something (docker,
+    // kaniko, buildah; BuildKit allows even that).
+    if (m_plan.m_items.empty() && !m_unmatched.empty())
+      return fail(not_found(m_cmd, m_unmatched.front(), "no source files were specified"));
     std::size_t top = 0;
     for (const auto& item : m_plan.m_items) top += item.kind == ItemKind::archive ? 0 : 1;
     // Several objects cannot all be named `dest`: it is a directory (kaniko's rule; the classic
@@ -156,7 +160,7 @@ class CopyPlanner {
     e.type = fs::file_type_of(st.st_mode);
     bool dir = S_ISDIR(st.st_mode);
     e.mode = S_ISLNK(st.st_mode) ? 0777 : final_mode(st.st_mode, dir);
-    e.owner = m_plan.m_owner;
+    e.owner = m_env.keep_source_owners && m_req.chown.empty() ? Owner{st.st_uid, st.st_gid} : m_plan.m_owner;
     e.size = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
     e.mtime_ns = ns_of(st.st_mtim);
     e.atime_ns = ns_of(st.st_atim);
@@ -197,9 +201,16 @@ class CopyPlanner {
       matches.push_back(head);
     } else {
       auto resolved = root.resolve(head);
-      if (!resolved) return fail(not_found(m_cmd, src, "no source files were specified"));
+      if (!resolved) {
+        if (resolved.error().kind() != ErrorKind::not_found) return fail(resolved.error().with_context(m_cmd + " " + src));
+        m_unmatched.push_back(src);
+        return {};
+      }
       TRY(expand_glob(root, *resolved, tail, matches));
-      if (matches.empty()) return fail(not_found(m_cmd, src, "no source files were specified"));
+      if (matches.empty()) {
+        m_unmatched.push_back(src);
+        return {};
+      }
     }
     std::size_t before = m_plan.m_items.size();
     for (const auto& match : matches) {
@@ -425,6 +436,7 @@ class CopyPlanner {
   CopyPlan m_plan;
   dockerfile::DockerIgnore m_excludes;
   long m_root_index = -1;
+  std::vector<std::string> m_unmatched;  // wildcard sources that matched nothing
 };
 
 Result<CopyPlan> plan_copy(const CopyRequest& request, const CopyEnvironment& env) {

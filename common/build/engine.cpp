@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -122,6 +123,11 @@ Result<ImageState> base_state(detail::BuildShared& shared, const df::StageNode& 
     state = TRY(shared.images->resolve(*ref));
   }
   if (options.layer.compression == archive::Compression::zstd) TRY(convert_format(state, ManifestFormat::oci));
+  // BuildKit: "make sure that PATH is always set" (FROM scratch, or a base without PATH).
+  auto& env = state.config.config.env;
+  if (std::none_of(env.begin(), env.end(), [](const std::string& e) { return e.rfind("PATH=", 0) == 0; })) {
+    env.push_back("PATH=" + std::string(run::k_default_path));
+  }
   return state;
 }
 
@@ -189,6 +195,8 @@ Result<BuildResult> build_image(const BuildOptions& options, ImageSource& images
   shared.layers = std::make_unique<store::BlobStore>(
       TRY_CTX(store::BlobStore::open(options.work_dir + "/store"), "layer store"));
   shared.results.resize(dockerfile.stages.size());
+  shared.stage_keys.resize(dockerfile.stages.size());
+  for (const auto& [stage, _] : last_use) shared.keep_roots.insert(stage);
 
   for (std::size_t s : order) {
     const auto& node = graph.stages[s];
@@ -201,7 +209,9 @@ Result<BuildResult> build_image(const BuildOptions& options, ImageSource& images
       TRY(remove_tree(root));
       if (::mkdir(root.c_str(), 0755) != 0) return fail_errno("mkdir " + root, errno);
     }
-    TRY_CTX(unpack_layers(state, root, shared.extract_options()), "stage " + label + ": unpack base image");
+    if (!detail::StageRunner::extracts_lazily(options, root)) {
+      TRY_CTX(unpack_layers(state, root, shared.extract_options()), "stage " + label + ": unpack base image");
+    }
     detail::StageRunner runner(shared, s, root, std::move(state));
     auto result = TRY(runner.run());
     ++shared.stats.stages;

@@ -36,6 +36,9 @@
 namespace strata::transport {
 class Transport;
 }
+namespace strata::cache {
+class LayerCache;
+}
 
 namespace strata::build {
 
@@ -65,12 +68,23 @@ struct BuildOptions {
   std::function<std::string()> clock;  // RFC 3339 "now"; default: the system clock, UTC
 
   transport::Transport* transport = nullptr;  // ADD <url>; nullptr refuses URLs
+  // --secret id=ID,src=FILE: host files for RUN --mount=type=secret,id=ID (never in a layer).
+  std::map<std::string, std::string> secrets;
+  // Out, optional: the exit status of the RUN step that failed the build (kaniko exits with it).
+  int* failed_run_status = nullptr;
+
+  // The layer cache (--cache), or nullptr. Every step is keyed; RUN (and COPY/ADD with
+  // --cache-copy-layers) steps are looked up before they run: a hit appends the cached layer
+  // and its files are extracted into the root only when a later step needs them; a miss runs
+  // and stores its layer. Not with --single-snapshot (no per-step layers). docs/caching.md.
+  cache::LayerCache* layer_cache = nullptr;
 };
 
 struct BuildStats {
   int stages = 0;
   int steps = 0;
   int layers = 0;  // layers added by the build
+  int cached_layers = 0;  // of which taken from the layer cache
   std::uint64_t layer_bytes = 0;
 };
 

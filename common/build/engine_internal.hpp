@@ -5,12 +5,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "build/context.hpp"
 #include "build/engine.hpp"
 #include "build/metadata.hpp"
+#include "cache/cache_key.hpp"
 #include "dockerfile/instructions.hpp"
 #include "dockerfile/stages.hpp"
 #include "dockerfile/variables.hpp"
@@ -31,6 +33,8 @@ struct BuildShared {
   std::vector<std::optional<ImageState>> results;  // per stage index
   BuildStats stats;
   int image_counter = 0;
+  std::vector<std::string> stage_keys;  // layer cache: final key per stage index ("" = none)
+  std::set<std::size_t> keep_roots;     // stages whose root a later stage reads
 
   std::string now() const;
   Result<const SourceRoot*> context_root();
@@ -47,14 +51,32 @@ class StageRunner {
   // Runs the ONBUILD triggers of the base config, then the stage's instructions.
   Result<ImageState> run();
 
+  // With the layer cache (chroot builds, not --single-snapshot) the base image is not unpacked
+  // before the stage runs: its layers are extracted together with the cache hits, only when a
+  // step has to read or change the root (flush_cached_layers), so a fully cached stage that no
+  // later stage reads never touches the disk. Otherwise the caller unpacks it first.
+  static bool extracts_lazily(const BuildOptions& options, const std::string& root);
+
  private:
   Result<void> step(const dockerfile::Instruction& instr, std::optional<std::size_t> command_index);
-  Result<bool> run_instruction(const dockerfile::RunInstr& run, const dockerfile::Instruction& instr);
-  Result<std::string> copy_instruction(const dockerfile::CopyInstr& copy, const dockerfile::Instruction& instr,
+  Result<bool> run_instruction(const dockerfile::RunInstr& run, const dockerfile::Instruction& instr,
+                               std::vector<run::MountSpec> mounts, bool cached);
+  struct PlannedCopy;
+  Result<PlannedCopy> copy_instruction(const dockerfile::CopyInstr& copy, const dockerfile::Instruction& instr,
                                        std::optional<std::size_t> command_index);
+  // Layer cache (step_cache.hpp): the key of the next step (nullopt: cache off for this stage);
+  // reuse_layer() looks a layer step up and on a hit appends the cached layer and its history
+  // entry (true); flush_cached_layers() extracts hit layers not yet in the root and makes the
+  // result the snapshot baseline, before anything reads or changes the root.
+  std::optional<cache::StepKey> step_key(cache::StepInputs inputs);
+  bool caches(const std::optional<cache::StepKey>& key) const;
+  Result<bool> reuse_layer(const cache::StepKey& key, std::string created_by);
+  void store_layer(const cache::StepKey& key);
+  Result<void> flush_cached_layers();
   Result<std::vector<run::MountSpec>> run_mounts(const dockerfile::RunInstr& run, const dockerfile::Instruction& instr);
   // Snapshot after a filesystem step (unless --single-snapshot): true if a layer was added.
-  Result<bool> snapshot(const std::vector<std::string>& masked = {});
+  // cached: the step's layer goes into the layer cache (uncompressed with --compressed-caching=false).
+  Result<bool> snapshot(const std::vector<std::string>& masked = {}, bool cached = false);
   void add_history(std::string created_by, bool empty_layer);
   Error located(const dockerfile::Instruction& instr, Error error) const;
   Result<std::string> expand(const dockerfile::Instruction& instr, std::string_view word) const;
@@ -68,6 +90,9 @@ class StageRunner {
   MetadataState m_meta;
   std::vector<std::string> m_masked;           // accumulated for --single-snapshot
   std::optional<std::size_t> m_last_fs_history;  // --single-snapshot: entry that gets the layer
+  std::optional<cache::KeyChain> m_chain;         // layer cache keys of this stage
+  std::vector<LayerBlob> m_unextracted;           // base layers / cache hits not yet in the root
+  std::size_t m_step_index = 0;                   // steps so far (ONBUILD triggers included)
 };
 
 }  // namespace strata::build::detail

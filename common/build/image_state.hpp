@@ -38,6 +38,9 @@ struct ImageState {
   // Where the base image came from (registry + repository), for cross-repository blob mounts
   // on push; nullopt for scratch.
   std::optional<image::Reference> base_reference;
+  // The platform-specific manifest digest of the base image (not the tag, not the index): the
+  // origin of the stage's layer-cache keys. Set by ImageSource; nullopt for scratch.
+  std::optional<digest::Digest> base_manifest;
 };
 
 // The layer media type for a compression in a format.

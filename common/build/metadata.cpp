@@ -127,7 +127,9 @@ Result<void> apply_metadata(const df::Instruction& instr, MetadataState& s) {
     for (const auto& decl : arg->args) {
       std::optional<std::string> value;
       if (decl.default_value) value = TRY(expand(s, instr, *decl.default_value));
-      s.vars->declare_arg(decl.name, std::move(value));
+      // BuildKit expands the name too: `ARG ${src}=x` declares the ARG named by $src.
+      std::string name = decl.name.find('$') == std::string::npos ? decl.name : TRY(expand(s, instr, decl.name));
+      s.vars->declare_arg(name, std::move(value));
     }
   } else {
     return fail(ErrorKind::internal, s.file + ":" + std::to_string(instr.line) + ": " + instr.keyword +

@@ -3,17 +3,28 @@
 
 #include <filesystem>
 
+#include "build/base_image.hpp"
 #include "build/copy.hpp"
 #include "build/engine_internal.hpp"
 #include "build/layer_commit.hpp"
+#include "build/step_cache.hpp"
+#include "cache/layer_cache.hpp"
 #include "dockerfile/shell_lex.hpp"
 #include "run/root_path.hpp"
+#include "run/user.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
 
 namespace strata::build::detail {
 
 namespace df = dockerfile;
+
+struct StageRunner::PlannedCopy {
+  CopyPlan plan;
+  std::string created_by;  // history
+  std::string key_text;    // the instruction as hashed into the cache key
+  digest::Digest fingerprint;
+};
 
 StageRunner::StageRunner(BuildShared& shared, std::size_t stage_index, std::string root, ImageState state)
     : m_shared(shared), m_index(stage_index), m_root(std::move(root)), m_state(std::move(state)) {}
@@ -53,7 +64,14 @@ Result<ImageState> StageRunner::run() {
   if (m_root == "/") {
     so.ignore_paths.insert(so.ignore_paths.end(), options.protected_paths.begin(), options.protected_paths.end());
   }
+  if (extracts_lazily(options, m_root)) m_unextracted = m_state.layers;
   m_snapshotter.emplace(TRY_CTX(fs::Snapshotter::create(m_root, so), "snapshot of the base image"));
+  if (auto* lc = options.layer_cache; lc && lc->enabled()) {
+    m_chain = start_key_chain(m_shared.graph->stages[m_index], m_state, m_shared.stage_keys, options.platform.str(),
+                              lc->key_options());
+    if (!m_chain) log::warn("layer cache: the base of stage " + std::to_string(m_index) +
+                            " has no known manifest digest; the stage is built without the cache");
+  }
 
   // ONBUILD triggers of the base image run first; the new image does not inherit them.
   std::vector<df::Instruction> triggers;
@@ -68,6 +86,9 @@ Result<ImageState> StageRunner::run() {
 
   const auto& commands = m_shared.dockerfile->stages[m_index].commands;
   for (std::size_t i = 0; i < commands.size(); ++i) TRY(step(commands[i], i));
+  if (m_chain) m_shared.stage_keys[m_index] = m_chain->current();
+  // A later stage reads this root (COPY --from, RUN --mount from=): it must hold every layer.
+  if (m_shared.keep_roots.count(m_index)) TRY(flush_cached_layers());
 
   if (options.single_snapshot) {
     auto changes = TRY_CTX(m_snapshotter->snapshot(), "snapshot");
@@ -88,7 +109,7 @@ Result<ImageState> StageRunner::run() {
   return std::move(m_state);
 }
 
-Result<bool> StageRunner::snapshot(const std::vector<std::string>& masked) {
+Result<bool> StageRunner::snapshot(const std::vector<std::string>& masked, bool cached) {
   const auto& options = *m_shared.options;
   if (options.single_snapshot) {
     m_masked.insert(m_masked.end(), masked.begin(), masked.end());
@@ -97,7 +118,9 @@ Result<bool> StageRunner::snapshot(const std::vector<std::string>& masked) {
   }
   auto changes = TRY_CTX(m_snapshotter->snapshot(), "snapshot");
   changes = drop_masked(std::move(changes), masked);
-  auto layer = TRY(commit_layer(changes, m_root, *m_shared.layers, options.layer, m_state.format));
+  archive::LayerOptions layer_options = options.layer;
+  if (cached && !options.layer_cache->options().compressed) layer_options.compression = archive::Compression::none;
+  auto layer = TRY(commit_layer(changes, m_root, *m_shared.layers, layer_options, m_state.format));
   if (!layer) return false;
   log::debug("layer " + layer->descriptor.digest.str(), {{"entries", std::to_string(changes.size())},
                                                          {"size", util::human_size(layer->descriptor.size)}});
@@ -107,36 +130,161 @@ Result<bool> StageRunner::snapshot(const std::vector<std::string>& masked) {
   return true;
 }
 
+bool StageRunner::extracts_lazily(const BuildOptions& options, const std::string& root) {
+  return options.layer_cache && options.layer_cache->enabled() && !options.single_snapshot && root != "/";
+}
+
+std::optional<cache::StepKey> StageRunner::step_key(cache::StepInputs inputs) {
+  if (!m_chain) return std::nullopt;
+  return m_chain->next(inputs);
+}
+
+bool StageRunner::caches(const std::optional<cache::StepKey>& key) const {
+  const auto& options = *m_shared.options;
+  return key && !options.single_snapshot && options.layer_cache->caches(key->kind);
+}
+
+Result<bool> StageRunner::reuse_layer(const cache::StepKey& key, std::string created_by) {
+  const auto& options = *m_shared.options;
+  auto* lc = options.layer_cache;
+  std::size_t index = m_step_index - 1;
+  if (options.single_snapshot) {
+    lc->skip(key, m_index, index, "--single-snapshot makes no per-step layers");
+    return false;
+  }
+  auto hit = lc->lookup(key, m_index, index);  // records the step (skipped when its kind is off)
+  if (!hit) return false;
+  LayerBlob layer{hit->layer.descriptor, hit->layer.diff_id, hit->layer.path};
+  // Entries of builds with another compression or manifest format have other media types.
+  const auto& type = layer.descriptor.media_type;
+  if (type != layer_media_type(m_state.format, options.layer.compression) &&
+      type != layer_media_type(m_state.format, archive::Compression::none)) {
+    lc->reject(key, "cached layer is " + type + ", this build writes " +
+                        layer_media_type(m_state.format, options.layer.compression));
+    return false;
+  }
+  m_shared.stats.layer_bytes += static_cast<std::uint64_t>(layer.descriptor.size);
+  ++m_shared.stats.layers;
+  ++m_shared.stats.cached_layers;
+  m_unextracted.push_back(layer);
+  m_state.layers.push_back(std::move(layer));
+  add_history(std::move(created_by), false);
+  return true;
+}
+
+void StageRunner::store_layer(const cache::StepKey& key) {
+  const auto& l = m_state.layers.back();
+  m_shared.options->layer_cache->store(key, cache::LayerFile{l.descriptor, l.diff_id, l.path});
+}
+
+Result<void> StageRunner::flush_cached_layers() {
+  if (m_unextracted.empty()) return {};
+  ImageState pending;
+  pending.layers = std::move(m_unextracted);
+  m_unextracted.clear();
+  TRY_CTX(unpack_layers(pending, m_root, m_shared.extract_options()), "extract base image and cached layers");
+  // The new baseline: these changes are already layers of the image.
+  TRY_CTX(m_snapshotter->snapshot(), "snapshot after extracting cached layers");
+  return {};
+}
+
 Result<void> StageRunner::step(const df::Instruction& instr, std::optional<std::size_t> command_index) {
   ++m_shared.stats.steps;
+  ++m_step_index;
   log::info(instr.original);
   if (const auto* run = instr.as<df::RunInstr>()) {
-    bool layer = TRY(run_instruction(*run, instr));
+    auto mounts = TRY(run_mounts(*run, instr));
     std::string created_by = "/bin/sh -c " + instr.original.substr(std::min<std::size_t>(4, instr.original.size()));
+    std::optional<cache::StepKey> key;
+    if (m_chain) {
+      cache::StepInputs in;
+      in.kind = cache::StepKind::run;
+      in.instruction = run_key_text(instr, *run);
+      in.display = instr.original;
+      in.variables = m_vars->visible();
+      auto bound = bind_mount_inputs(mounts);
+      if (!bound) return fail(located(instr, bound.error()));
+      in.mounts = std::move(*bound);
+      key = step_key(std::move(in));
+      if (TRY(reuse_layer(*key, created_by))) return {};
+    }
+    bool layer = TRY(run_instruction(*run, instr, std::move(mounts), caches(key)));
     add_history(std::move(created_by), !layer);
+    if (layer && caches(key)) store_layer(*key);
     return {};
   }
   if (const auto* copy = instr.as<df::CopyInstr>()) {
-    auto created_by = TRY(copy_instruction(*copy, instr, command_index));
-    bool layer = TRY(snapshot());
-    add_history(std::move(created_by), !layer);
+    TRY(flush_cached_layers());  // planning reads the root (--chown names, the destination)
+    auto planned = TRY(copy_instruction(*copy, instr, command_index));
+    std::optional<cache::StepKey> key;
+    if (m_chain) {
+      cache::StepInputs in;
+      in.kind = copy->is_add ? cache::StepKind::add : cache::StepKind::copy;
+      in.instruction = planned.key_text;
+      in.display = instr.original;
+      in.variables = m_vars->visible();
+      in.files = planned.fingerprint;
+      key = step_key(std::move(in));
+      if (TRY(reuse_layer(*key, planned.created_by))) return {};
+    }
+    auto stats = execute_copy(planned.plan, m_root);
+    if (!stats) return fail(located(instr, stats.error()));
+    bool layer = TRY(snapshot({}, caches(key)));
+    add_history(std::move(planned.created_by), !layer);
+    if (layer && caches(key)) store_layer(*key);
     return {};
   }
   if (instr.is<df::FromInstr>()) return fail(located(instr, Error(ErrorKind::invalid_argument, "unexpected FROM")));
+  if (m_chain) {  // metadata steps chain too: they change what later steps see
+    cache::StepInputs in;
+    in.kind = cache::StepKind::metadata;
+    in.instruction = instr.original;
+    in.display = instr.original;
+    in.variables = m_vars->visible();
+    step_key(std::move(in));
+  }
+  // WORKDIR and VOLUME create directories.
+  if (instr.is<df::WorkdirInstr>() || instr.is<df::VolumeInstr>()) TRY(flush_cached_layers());
+  const std::size_t volumes_before = m_state.config.config.volumes.size();
   auto applied = apply_metadata(instr, m_meta);
   if (!applied) return fail(located(instr, applied.error()));
   bool layer = false;
   if (instr.is<df::WorkdirInstr>()) {
-    auto made = run::Placeholders::make_dirs(m_root, m_state.config.config.working_dir);
+    // BuildKit creates the directory as the current USER (Mkdir WithUser), as buildah and kaniko.
+    std::optional<std::pair<uid_t, gid_t>> owner;
+    if (const auto& user = m_state.config.config.user; !user.empty()) {
+      // A name missing from the image's /etc/passwd (FROM scratch has none) makes root's
+      // directories, as BuildKit's file op does (kaniko's test_workdir_with_user: `USER root`).
+      // BuildKit's ChownOpt rules, as COPY --chown: a lone numeric user also sets the gid.
+      auto image = archive::RootDir::open(m_root);
+      if (!image) return fail(located(instr, image.error()));
+      auto resolved = resolve_owner(*image, user);
+      if (resolved) {
+        owner = std::make_pair(static_cast<uid_t>(resolved->uid), static_cast<gid_t>(resolved->gid));
+      } else if (resolved.error().kind() != ErrorKind::not_found) {
+        return fail(located(instr, resolved.error()));
+      }
+    }
+    auto made = run::Placeholders::make_dirs(m_root, m_state.config.config.working_dir, owner);
     if (!made) return fail(located(instr, made.error()));
+    layer = TRY(snapshot());
+  } else if (instr.is<df::VolumeInstr>()) {
+    // kaniko and buildah create the declared directories (root, 0755); BuildKit only records them.
+    const auto& volumes = m_state.config.config.volumes;
+    for (std::size_t v = volumes_before; v < volumes.size(); ++v) {
+      auto made = run::Placeholders::make_dirs(m_root, volumes[v]);
+      if (!made) return fail(located(instr, made.error()));
+    }
     layer = TRY(snapshot());
   }
   add_history(nop_created_by(instr), !layer);
   return {};
 }
 
-Result<bool> StageRunner::run_instruction(const df::RunInstr& run, const df::Instruction& instr) {
+Result<bool> StageRunner::run_instruction(const df::RunInstr& run, const df::Instruction& instr,
+                                          std::vector<run::MountSpec> mounts, bool cached) {
   const auto& options = *m_shared.options;
+  TRY(flush_cached_layers());
   run::RunRequest req;
   req.root = m_root;
   const auto& command = run.command;
@@ -167,17 +315,18 @@ Result<bool> StageRunner::run_instruction(const df::RunInstr& run, const df::Ins
   req.env = m_vars->run_env();
   req.user = m_state.config.config.user;
   req.workdir = m_state.config.config.working_dir.empty() ? "/" : m_state.config.config.working_dir;
-  req.mounts = TRY(run_mounts(run, instr));
+  req.mounts = std::move(mounts);
   req.network_none = run.network == "none";
   req.description = instr.original;
   req.cache_root = options.work_dir + "/run-cache";
   req.temp_dir = options.work_dir + "/tmp";
   req.force = options.force;
+  req.exit_status = options.failed_run_status;
   ::mkdir(req.temp_dir.c_str(), 0700);
   if (!req.mounts.empty()) ::mkdir(req.cache_root.c_str(), 0700);
   auto result = run::run_step(options.isolation, req);
   if (!result) return fail(located(instr, result.error()));
-  return snapshot(result->masked_paths);
+  return snapshot(result->masked_paths, cached);
 }
 
 Result<std::vector<run::MountSpec>> StageRunner::run_mounts(const df::RunInstr& run, const df::Instruction& instr) {
@@ -226,8 +375,14 @@ Result<std::vector<run::MountSpec>> StageRunner::run_mounts(const df::RunInstr& 
       }
       case df::MountType::cache: spec.kind = run::MountKind::cache; break;
       case df::MountType::tmpfs: spec.kind = run::MountKind::tmpfs; break;
-      // No --secret/--ssh flags yet: such mounts get no source (an error only when required).
-      case df::MountType::secret: spec.kind = run::MountKind::secret; break;
+      // --secret id=ID,src=FILE; without one the mount gets no source (an error only when required).
+      case df::MountType::secret: {
+        spec.kind = run::MountKind::secret;
+        auto it = m_shared.options->secrets.find(m.id);
+        if (it != m_shared.options->secrets.end()) spec.source = it->second;
+        break;
+      }
+      // No --ssh flag yet: an ssh mount gets no agent socket.
       case df::MountType::ssh: spec.kind = run::MountKind::ssh; break;
     }
     out.push_back(std::move(spec));
@@ -235,11 +390,17 @@ Result<std::vector<run::MountSpec>> StageRunner::run_mounts(const df::RunInstr& 
   return out;
 }
 
-Result<std::string> StageRunner::copy_instruction(const df::CopyInstr& copy, const df::Instruction& instr,
+Result<StageRunner::PlannedCopy> StageRunner::copy_instruction(const df::CopyInstr& copy, const df::Instruction& instr,
                                                   std::optional<std::size_t> command_index) {
   df::CopyInstr expanded = copy;
   for (auto& src : expanded.sources) {
-    if (!src.inline_content) src.path = TRY(expand(instr, src.path));
+    if (!src.inline_content) {
+      src.path = TRY(expand(instr, src.path));
+    } else if (src.expand) {  // `COPY <<EOT`: BuildKit expands the body (not for <<'EOT')
+      auto body = df::expand_heredoc(src.content, m_vars->lookup());
+      if (!body) return fail(located(instr, body.error()));
+      src.content = std::move(body->value);
+    }
   }
   expanded.destination = TRY(expand(instr, copy.destination));
   expanded.chown = TRY(expand(instr, copy.chown));
@@ -276,6 +437,7 @@ Result<std::string> StageRunner::copy_instruction(const df::CopyInstr& copy, con
   env.image_root = m_root;
   env.transport = m_shared.options->transport;
   env.temp_dir = m_shared.options->work_dir + "/tmp";
+  env.keep_source_owners = !from.empty();
   ::mkdir(env.temp_dir.c_str(), 0700);
   auto request = CopyRequest::from_instruction(
       expanded, m_state.config.config.working_dir.empty() ? "/" : m_state.config.config.working_dir);
@@ -283,15 +445,14 @@ Result<std::string> StageRunner::copy_instruction(const df::CopyInstr& copy, con
   if (!plan) return fail(located(instr, plan.error()));
   auto fingerprint = plan->fingerprint();
   if (!fingerprint) return fail(located(instr, fingerprint.error()));
-  auto stats = execute_copy(*plan, m_root);
-  if (!stats) return fail(located(instr, stats.error()));
 
   // buildah / classic docker: "COPY file:<hash> in <dest> " (dir: for one directory, multi:
   // for several sources).
   std::string kind = "multi";
   if (plan->items().size() == 1) kind = plan->items().front().is_dir ? "dir" : "file";
-  return "/bin/sh -c #(nop) " + std::string(copy.is_add ? "ADD " : "COPY ") + kind + ":" + fingerprint->hex() +
-         " in " + expanded.destination + " ";
+  std::string created_by = "/bin/sh -c #(nop) " + std::string(copy.is_add ? "ADD " : "COPY ") + kind + ":" +
+                           fingerprint->hex() + " in " + expanded.destination + " ";
+  return PlannedCopy{std::move(*plan), std::move(created_by), copy_key_text(expanded, from), *fingerprint};
 }
 
 }  // namespace strata::build::detail

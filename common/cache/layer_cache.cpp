@@ -44,6 +44,19 @@ LayerCache::~LayerCache() {
   if (!m_finished) finish();
 }
 
+void LayerCache::lease_key(const std::string& key) {
+  if (!m_local || m_lease_failed) return;
+  if (!m_lease) m_lease = std::make_shared<store::LeaseSet>(m_local->root(), "executor (layer cache)");
+  store::LeaseContents more;
+  more.cache_keys.insert(key);
+  if (auto r = m_lease->add(more); !r) {
+    // Without a lease a concurrent prune may remove an entry mid-build; at worst that fails the
+    // extraction of its layer, so the build goes on (and says so once).
+    m_lease_failed = true;
+    log::warn("layer cache: cannot take a lease in " + m_local->root() + ": " + r.error().message());
+  }
+}
+
 bool LayerCache::caches(StepKind kind) const {
   if (!enabled()) return false;
   switch (kind) {
@@ -63,6 +76,16 @@ StepRecord& LayerCache::record_for(const std::string& key) {
   rec.key = key;
   rec.reason = "not looked up";  // store() without lookup(): the step ran unconditionally
   return rec;
+}
+
+void LayerCache::reject(const StepKey& key, std::string reason) {
+  std::lock_guard lock(m_mutex);
+  auto& rec = record_for(key.key);
+  rec.result = StepResult::miss;
+  rec.source.clear();
+  rec.bytes = 0;
+  rec.reason = std::move(reason);
+  log::info("layer cache entry for " + key.display + " not used: " + rec.reason, {{"key", key.key}});
 }
 
 void LayerCache::skip(const StepKey& key, std::size_t stage, std::size_t index, std::string reason) {
@@ -92,6 +115,7 @@ std::optional<CacheHit> LayerCache::lookup(const StepKey& key, std::size_t stage
     return std::nullopt;
   }
   rec.result = StepResult::miss;
+  lease_key(key.key);
   std::vector<std::string> reasons;
   if (m_local_store) {
     auto found = m_local_store->lookup(key.key, m_options.ttl);

@@ -13,11 +13,16 @@
 // ..."), a store error is logged and reported, a push error is collected and reported by
 // finish(); each is logged as a warning.
 //
+// Leases: with a cache dir, every key is added to a lease (store/lease.hpp) before it is looked
+// up, and the lease lives until the LayerCache is destroyed (or share_lease()'s owner lets go), so a
+// concurrent `cachectl prune` never deletes an entry this build found, between the lookup and
+// the push of the image that uses its layer. A lease that cannot be written is a warning.
+//
 // Ownership: the CacheDir, the fallback BlobStore and the repo's registry client must outlive the
 // LayerCache; layer paths returned by lookup() stay valid while they do (blobs are never removed
-// by the cache itself; a concurrent `cachectl prune` is kept off by the engine's lease on the
-// keys). Thread safety: lookup()/store() may be called from any thread (calls are serialised
-// internally except for the I/O of pushes, which runs on the push worker).
+// by the cache itself, and the lease keeps `cachectl prune` off). Thread safety: lookup()/store()
+// may be called from any thread (calls are serialised internally except for the I/O of pushes,
+// which runs on the push worker).
 #pragma once
 
 #include <chrono>
@@ -76,6 +81,9 @@ class LayerCache {
 
   // Looks the step up (see the order above). stage/index locate the step in the report.
   std::optional<CacheHit> lookup(const StepKey& key, std::size_t stage, std::size_t index);
+  // A hit the engine cannot use (e.g. its layer's media type does not fit the image being built):
+  // the step's record becomes a miss with this reason, and the engine runs the step.
+  void reject(const StepKey& key, std::string reason);
   // Records a step that is not cached (its kind is off, or it made no layer) in the report.
   void skip(const StepKey& key, std::size_t stage, std::size_t index, std::string reason);
   // After a miss: the step ran and produced layer. Stores it in the cache dir and queues the push
@@ -85,11 +93,15 @@ class LayerCache {
 
   // Waits for queued pushes and completes the report. Call once, before the work dir goes.
   CacheReport finish();
+  // Grows `lease` (shared with the base-image fetcher of the same build) instead of a lease of
+  // the cache's own. Call before the first lookup.
+  void share_lease(std::shared_ptr<store::LeaseSet> lease) { m_lease = std::move(lease); }
 
  private:
   StepRecord& record_for(const std::string& key);
   void explain_miss(const StepKey& key, StepRecord& rec);
   std::optional<CacheHit> lookup_remote(const StepKey& key, StepRecord& rec);
+  void lease_key(const std::string& key);
 
   CacheOptions m_options;
   const store::CacheDir* m_local;
@@ -101,6 +113,8 @@ class LayerCache {
   CacheReport m_report;
   std::unique_ptr<PushQueue> m_pushes;
   bool m_finished = false;
+  std::shared_ptr<store::LeaseSet> m_lease;
+  bool m_lease_failed = false;
 };
 
 }  // namespace strata::cache

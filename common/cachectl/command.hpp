@@ -69,5 +69,8 @@ std::unique_ptr<Command> make_prune();
 std::unique_ptr<Command> make_gc();
 std::unique_ptr<Command> make_verify();
 std::unique_ptr<Command> make_reindex();
+std::unique_ptr<Command> make_repo_ls();
+std::unique_ptr<Command> make_repo_prune();
+std::unique_ptr<Command> make_sync();
 
 }  // namespace strata::cachectl

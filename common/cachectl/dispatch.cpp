@@ -13,6 +13,7 @@ const std::vector<std::pair<std::string, CommandFactory>>& commands() {
   static const std::vector<std::pair<std::string, CommandFactory>> k_commands = {
       {"ls", make_ls},       {"du", make_du}, {"inspect", make_inspect}, {"stats", make_stats},
       {"prune", make_prune}, {"gc", make_gc}, {"verify", make_verify},   {"reindex", make_reindex},
+      {"repo ls", make_repo_ls}, {"repo prune", make_repo_prune}, {"sync", make_sync},
   };
   return k_commands;
 }
@@ -31,7 +32,7 @@ void usage(std::ostream& os) {
         "Usage: cachectl SUBCOMMAND [flags]   (cachectl SUBCOMMAND --help for its flags)\n\nSubcommands:\n";
   for (const auto& [name, factory] : commands()) {
     os << "  " << name;
-    for (std::size_t i = name.size(); i < 10; ++i) os << ' ';
+    for (std::size_t i = name.size(); i < 12; ++i) os << ' ';
     os << factory()->help() << "\n";
   }
 }
@@ -53,11 +54,17 @@ int run(const std::vector<std::string>& args, Context& ctx) {
     return cli::k_exit_ok;
   }
   std::unique_ptr<Command> command;
+  std::string wanted = args[0];
+  std::size_t skip = 1;
+  if (wanted == "repo" && args.size() > 1) {  // two-word subcommands: "repo ls", "repo prune"
+    wanted += " " + args[1];
+    skip = 2;
+  }
   for (const auto& [name, factory] : commands()) {
-    if (name == args[0]) command = factory();
+    if (name == wanted) command = factory();
   }
   if (!command) {
-    ctx.err << "cachectl: unknown subcommand '" << args[0] << "'\nRun 'cachectl --help' for usage.\n";
+    ctx.err << "cachectl: unknown subcommand '" << wanted << "'\nRun 'cachectl --help' for usage.\n";
     return cli::k_exit_usage;
   }
 
@@ -67,7 +74,7 @@ int run(const std::vector<std::string>& args, Context& ctx) {
   cli::LogFlags log_flags;
   cli::add_log_flags(app, log_flags);
   command->add_flags(app);
-  std::vector<std::string> rest(args.rbegin(), args.rend() - 1);  // CLI11 wants them reversed
+  std::vector<std::string> rest(args.rbegin(), args.rend() - static_cast<std::ptrdiff_t>(skip));  // CLI11 wants them reversed
   try {
     app.parse(rest);
   } catch (const CLI::CallForHelp&) {

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <ctime>
 #include <fstream>
 
@@ -12,6 +14,10 @@
 #include "util/units.hpp"
 
 namespace strata::cachectl {
+
+namespace {
+constexpr int k_unlink_threads = 8;
+}  // namespace
 
 Result<store::CacheDir> open_cache(const Context& ctx) {
   struct stat st {};
@@ -163,27 +169,53 @@ Result<std::size_t> drop_records_referring(store::WriteSession& session, const s
   return doomed.size();
 }
 
+void run_parallel(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::size_t count = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, threads)));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < count; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
 Result<BlobRemoval> remove_blobs(const store::CacheDir& cache, const std::vector<digest::Digest>& digests,
                                  const std::vector<std::uint64_t>& sizes) {
   BlobRemoval out;
   if (digests.empty()) return out;
   // Leases published after our plan: their blobs stay (now unreferenced; gc takes them later).
+  // The deletion fence keeps new leases out until the last unlink (store/lease.hpp).
+  auto fence = TRY(store::lock_deletions(cache.root()));
   auto leases = TRY(cache.active_leases());
+  // unlink() is latency-bound (a discard per freed block on some mounts: ~2 ms each, serially
+  // 20k blobs took 45 s here); in parallel the latencies overlap (~0.1 ms each with 8 threads).
+  std::vector<std::optional<Error>> results(digests.size());
+  std::vector<bool> kept(digests.size(), false);
+  run_parallel(digests.size(), k_unlink_threads, [&](std::size_t i) {
+    if (leases.in_use.digests.count(digests[i])) {
+      kept[i] = true;
+      return;
+    }
+    auto r = cache.blobs().remove(digests[i]);
+    if (!r) results[i] = r.error();
+  });
   std::vector<digest::Digest> gone;
   for (std::size_t i = 0; i < digests.size(); ++i) {
-    if (leases.in_use.digests.count(digests[i])) {
+    if (kept[i]) {
       ++out.kept_leased;
       continue;
     }
-    auto r = cache.blobs().remove(digests[i]);
-    if (!r) {
-      out.errors.push_back(r.error().message());
+    if (results[i]) {
+      out.errors.push_back(results[i]->message());
       continue;
     }
     ++out.removed;
     out.bytes += i < sizes.size() ? sizes[i] : 0;
     gone.push_back(digests[i]);
   }
+  fence.reset();
   // A writer that found one of these blobs present just before we unlinked it may have recorded
   // it since: find such records (cheap point lookups) and drop them, so the index never names a
   // missing blob.
@@ -191,8 +223,8 @@ Result<BlobRemoval> remove_blobs(const store::CacheDir& cache, const std::vector
   {
     auto view = TRY(cache.index().read());
     for (const auto& d : gone) {
-      if (cache.blobs().has(d)) continue;  // re-downloaded meanwhile: consistent
-      if (view.blob(d) || view.manifest(d)) dangling.insert(d);
+      if (!view.blob(d) && !view.manifest(d)) continue;  // the common case: a lookup in memory
+      if (!cache.blobs().has(d)) dangling.insert(d);     // present: re-downloaded meanwhile, consistent
     }
   }
   if (!dangling.empty()) {

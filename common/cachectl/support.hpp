@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -60,6 +61,10 @@ struct PolicyFlags {
   // Errors: usage errors naming the flag.
   Result<prune::Policy> policy() const;
 };
+
+// Runs fn(0..n-1) on up to `threads` threads (the caller's included); returns when all are done.
+// fn must be thread-safe.
+void run_parallel(std::size_t n, int threads, const std::function<void(std::size_t)>& fn);
 
 // Deletes the blobs of a plan after their records are gone: re-reads the leases just before
 // unlinking (a build may have started since) and keeps what they name; afterwards checks that no

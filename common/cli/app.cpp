@@ -2,15 +2,36 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "util/log.hpp"
 
 namespace strata::cli {
 namespace {
 constexpr std::string_view k_usage_marker = "\x01usage:";
+
+// kaniko (Go's flag package) accepts `-v=trace` for a one-letter flag; CLI11 would read "=trace" as
+// the value. Split such arguments into `-v` `trace`; everything after `--` is left alone.
+std::vector<std::string> go_style_short_flags(int argc, char** argv) {
+  std::vector<std::string> out;
+  bool rest = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") rest = true;
+    if (!rest && a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=') {
+      out.push_back(a.substr(0, 2));
+      out.push_back(a.substr(3));
+    } else {
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
 }
+}  // namespace
 
 void add_log_flags(CLI::App& app, LogFlags& flags) {
   app.add_option("-v,--verbosity", flags.verbosity,
@@ -32,7 +53,9 @@ int run(const std::string& tool, CLI::App& app, int argc, char** argv, LogFlags&
         const std::function<Result<void>()>& body) {
   app.set_version_flag("--version", std::string(tool) + " (strata) " STRATA_VERSION);
   try {
-    app.parse(argc, argv);
+    auto args = go_style_short_flags(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

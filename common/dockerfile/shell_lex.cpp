@@ -100,6 +100,9 @@ class Lexer {
 
   std::vector<std::string> take_used() { return std::move(m_used); }
 
+  // BuildKit's SkipProcessQuotes: quotes are ordinary characters (heredoc bodies).
+  void skip_quotes() { m_skip_quotes = true; }
+
  private:
   bool at_end() const { return m_pos >= m_src.size(); }
   char peek() const { return m_src[m_pos]; }
@@ -112,7 +115,7 @@ class Lexer {
         ++m_pos;
         return result;
       }
-      if (c == '$' || c == '\'' || c == '"') {
+      if (c == '$' || (!m_skip_quotes && (c == '\'' || c == '"'))) {
         std::string piece;
         if (c == '$') {
           piece = TRY(process_dollar());
@@ -322,6 +325,7 @@ class Lexer {
   const Lookup& m_lookup;
   char m_escape;
   bool m_raw = false;
+  bool m_skip_quotes = false;
   std::vector<std::string> m_used;
 };
 
@@ -335,6 +339,14 @@ Result<Expanded> expand_word(std::string_view word, const Lookup& lookup, char e
   Lexer lexer(word, lookup, escape);
   auto value = lexer.process_stop_on(0, false, nullptr);
   if (!value) return tl::unexpected(word_error(word, std::move(value.error())));
+  return Expanded{std::move(*value), lexer.take_used()};
+}
+
+Result<Expanded> expand_heredoc(std::string_view body, const Lookup& lookup) {
+  Lexer lexer(body, lookup, '\\');
+  lexer.skip_quotes();
+  auto value = lexer.process_stop_on(0, false, nullptr);
+  if (!value) return tl::unexpected(word_error(body, std::move(value.error())));
   return Expanded{std::move(*value), lexer.take_used()};
 }
 

@@ -46,6 +46,11 @@ struct Expanded {
 // (`failed to process "${X:?}": X: is not allowed to be unset`); the caller adds file:line.
 Result<Expanded> expand_word(std::string_view word, const Lookup& lookup, char escape = '\\');
 
+// The body of an unquoted COPY/ADD heredoc (`COPY <<EOT /dst`), as BuildKit's ExpandRaw: like
+// expand_word with `\` as escape character, but quotes are ordinary characters (SkipProcessQuotes),
+// so `"${NAME}"` keeps its quotes and expands NAME. A quoted marker (`<<'EOT'`) is not expanded.
+Result<Expanded> expand_heredoc(std::string_view body, const Lookup& lookup);
+
 // BuildKit's ProcessWords: as expand_word, then splits into words on whitespace that is neither
 // quoted, escaped, nor part of a quoted string; whitespace coming from an unquoted variable value
 // does split. An empty quoted string ("") does not make a word, as in BuildKit.

@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 
+#include "fetch/store_sink.hpp"
 #include "image/index.hpp"
 #include "image/manifest_any.hpp"
 #include "util/log.hpp"
@@ -12,35 +13,6 @@
 
 namespace strata::fetch {
 namespace {
-
-// Streams a blob into a BlobWriter; restart() starts a fresh temp file.
-class StoreSink final : public registry::BlobSink {
- public:
-  StoreSink(const store::BlobStore& blobs, store::BlobExpectation expect, util::Progress* progress)
-      : m_blobs(blobs), m_expect(std::move(expect)), m_progress(progress) {}
-
-  Result<void> write(const char* data, std::size_t size) override {
-    if (!m_writer) m_writer.emplace(TRY(m_blobs.writer(m_expect)));
-    TRY(m_writer->write(data, size));
-    if (m_progress) m_progress->add(size);
-    return {};
-  }
-  Result<void> restart() override {
-    if (m_writer) m_writer->abort();
-    m_writer.reset();
-    return {};
-  }
-  Result<store::CommittedBlob> commit() {
-    if (!m_writer) m_writer.emplace(TRY(m_blobs.writer(m_expect)));
-    return m_writer->commit();
-  }
-
- private:
-  const store::BlobStore& m_blobs;
-  store::BlobExpectation m_expect;
-  util::Progress* m_progress;
-  std::optional<store::BlobWriter> m_writer;
-};
 
 bool is_not_found(const Error& e) { return e.kind() == ErrorKind::not_found; }
 
@@ -60,6 +32,26 @@ store::BlobRecord blob_record(const store::IndexView& view, const digest::Digest
   return r;
 }
 
+Result<void> add_held(const store::IndexView& view, const store::ImageRecord& record, std::vector<digest::Digest>& out) {
+  if (record.index) out.push_back(*record.index);
+  out.push_back(record.manifest);
+  auto m = view.manifest(record.manifest);
+  if (!m) {
+    if (is_not_found(m.error())) return {};  // incomplete: load_complete will say so
+    return fail(m.error());
+  }
+  for (auto& d : m->references()) out.push_back(std::move(d));
+  return {};
+}
+
+std::vector<digest::Digest> image_digests(const image::Manifest& manifest, const registry::ManifestResponse& m,
+                                          const std::optional<registry::ManifestResponse>& index) {
+  std::vector<digest::Digest> out{m.digest, manifest.config.digest};
+  if (index) out.push_back(index->digest);
+  for (const auto& l : manifest.layers) out.push_back(l.digest);
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(Outcome outcome) {
@@ -76,9 +68,24 @@ ImageFetcher::ImageFetcher(registry::Client* client, const store::BlobStore& blo
                            FetchOptions options)
     : m_client(client), m_blobs(blobs), m_index(index), m_options(std::move(options)) {
   if (m_options.parallel_downloads < 1) m_options.parallel_downloads = 1;
+  if (!m_options.lease) m_options.lease = std::make_shared<store::LeaseSet>(m_blobs.root(), m_options.tool);
 }
 
-Result<std::optional<store::ImageRecord>> ImageFetcher::find_record(const image::Reference& ref) const {
+void ImageFetcher::lease(const std::vector<digest::Digest>& digests) {
+  store::LeaseContents c;
+  c.digests.insert(digests.begin(), digests.end());
+  auto r = m_options.lease->add(c);
+  if (!r) {
+    std::call_once(m_lease_warning, [&] {
+      log::warn("cannot lease images in cache dir " + m_blobs.root() +
+                    "; a concurrent `cachectl prune` may delete them while in use",
+                {{"error", r.error().message()}});
+    });
+  }
+}
+
+Result<std::optional<store::ImageRecord>> ImageFetcher::find_record(const image::Reference& ref,
+                                                                    std::vector<digest::Digest>* held) const {
   auto session = m_index.read();
   if (!session) {
     if (is_not_found(session.error())) return std::nullopt;
@@ -91,6 +98,7 @@ Result<std::optional<store::ImageRecord>> ImageFetcher::find_record(const image:
       if (is_not_found(record.error())) return std::nullopt;
       return fail(record.error());
     }
+    if (held) TRY(add_held(*session, *record, *held));
     return std::optional<store::ImageRecord>(*record);
   }
   // Pinned: any record of the same repository whose manifest or index has that digest.
@@ -103,6 +111,7 @@ Result<std::optional<store::ImageRecord>> ImageFetcher::find_record(const image:
     if (!parsed || parsed->name() != ref.name()) continue;
     if (!best || r.fetched > best->fetched) best = r;
   }
+  if (best && held) TRY(add_held(*session, *best, *held));
   return best;
 }
 
@@ -132,12 +141,14 @@ Result<std::optional<CachedImage>> ImageFetcher::load_complete(const image::Refe
 }
 
 Result<std::optional<CachedImage>> ImageFetcher::lookup(const image::Reference& ref) {
-  auto record = TRY(find_record(ref));
+  std::vector<digest::Digest> held;
+  auto record = TRY(find_record(ref, &held));
   if (!record) return std::nullopt;
   if (!ref.digest()) {
     auto now = m_index.options().clock();
     if (now - record->fetched >= m_options.ttl) return std::nullopt;
   }
+  lease(held);  // before load_complete checks presence (store/lease.hpp)
   auto image = TRY(load_complete(ref, *record));
   if (!image) return std::nullopt;
   if (m_options.record_use) {
@@ -153,8 +164,10 @@ Result<std::optional<CachedImage>> ImageFetcher::lookup(const image::Reference& 
 
 Result<CachedImage> ImageFetcher::fetch(const image::Reference& ref) {
   Outcome outcome = Outcome::fetched;
-  auto record = TRY(find_record(ref));
+  std::vector<digest::Digest> held;
+  auto record = TRY(find_record(ref, &held));
   if (record && !m_options.force) {
+    lease(held);  // before load_complete checks presence (store/lease.hpp)
     auto complete = TRY(load_complete(ref, *record));
     if (complete && ref.digest()) {
       complete->outcome = Outcome::cached;
@@ -214,6 +227,9 @@ Result<CachedImage> ImageFetcher::fetch_from_registry(const image::Reference& re
     return fail(ErrorKind::unsupported, ref.str() + ": not a container image (artifact type '" +
                                             result.manifest.config.media_type + "')");
   }
+
+  // Leased before download_blobs skips the blobs it finds present.
+  lease(image_digests(result.manifest, manifest_response, index_response));
 
   // Config first (small, tells us nothing we need before layers, but a bad one fails fast),
   // then the layers in parallel.

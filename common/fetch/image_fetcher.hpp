@@ -17,6 +17,13 @@
 // name them, in one write session at the end. A fetch killed midway leaves verified blobs and
 // temp files only; the next fetch finds the blobs present and downloads the rest.
 //
+// Leases (store/lease.hpp): everything an image holds (index, manifest, config, layers) is leased
+// BEFORE the fetcher checks that it is present, and stays leased for the lifetime of the
+// fetcher's LeaseSet (FetchOptions::lease, else one the fetcher creates and holds as long as it
+// lives). So a concurrent `cachectl prune/gc` never deletes a blob an image found or fetched here
+// needs while the build (executor) or warm run (warmer) that owns the fetcher is running. A lease
+// that cannot be taken (read-only cache dir) is logged once and the fetch goes on unprotected.
+//
 // Thread safety: fetch() and lookup() may be called concurrently from several threads.
 #pragma once
 
@@ -37,6 +44,7 @@
 #include "registry/client.hpp"
 #include "store/blob_store.hpp"
 #include "store/index.hpp"
+#include "store/lease.hpp"
 #include "store/records.hpp"
 #include "util/progress.hpp"
 
@@ -50,6 +58,9 @@ struct FetchOptions {
   std::string tool = "warmer";     // name under which stats are counted
   bool show_progress = true;
   bool record_use = false;         // count a use of the image (executor), not just a fetch (warmer)
+  // The lease to grow (shared with other users in the same build, e.g. the layer cache); null:
+  // the fetcher makes its own on the blob store's root.
+  std::shared_ptr<store::LeaseSet> lease;
 };
 
 enum class Outcome {
@@ -90,7 +101,11 @@ class ImageFetcher {
 
  private:
   struct Resolved;
-  Result<std::optional<store::ImageRecord>> find_record(const image::Reference& ref) const;
+  // held: the digests the record holds (its index, manifest, and the manifest's config and layers
+  // as the index records them), to lease before using them.
+  Result<std::optional<store::ImageRecord>> find_record(const image::Reference& ref,
+                                                        std::vector<digest::Digest>* held = nullptr) const;
+  void lease(const std::vector<digest::Digest>& digests);
   Result<std::optional<CachedImage>> load_complete(const image::Reference& ref, const store::ImageRecord& record) const;
   Result<CachedImage> fetch_from_registry(const image::Reference& ref, Outcome outcome);
   Result<void> download_blobs(const image::Reference& ref, const std::vector<image::Descriptor>& blobs,
@@ -111,6 +126,7 @@ class ImageFetcher {
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::map<digest::Digest, std::shared_ptr<InFlight>> m_in_flight;
+  std::once_flag m_lease_warning;
 };
 
 }  // namespace strata::fetch

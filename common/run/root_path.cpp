@@ -103,7 +103,8 @@ Result<RootPath> resolve_in_root(const std::string& root, std::string_view path)
   return out;
 }
 
-Result<RootPath> Placeholders::make_dirs(const std::string& root, std::string_view path) {
+Result<RootPath> Placeholders::make_dirs(const std::string& root, std::string_view path,
+                                        std::optional<std::pair<uid_t, gid_t>> owner) {
   // Created one component at a time, re-resolving, so that a symlink met half-way is followed
   // inside the root rather than by mkdir.
   RootPath resolved = TRY(resolve_in_root(root, path));
@@ -119,8 +120,10 @@ Result<RootPath> Placeholders::make_dirs(const std::string& root, std::string_vi
       pos = slash + 1;
       step = TRY(resolve_in_root(root, prefix));
     } while (step.exists && pos <= rel.size());
-    if (::mkdir(step.host.c_str(), 0755) != 0 && errno != EEXIST) {
-      return fail_errno("mkdir " + step.host, errno);
+    if (::mkdir(step.host.c_str(), 0755) != 0) {
+      if (errno != EEXIST) return fail_errno("mkdir " + step.host, errno);
+    } else if (owner && ::lchown(step.host.c_str(), owner->first, owner->second) != 0) {
+      return fail_errno("chown " + step.host, errno);
     }
     resolved = TRY(resolve_in_root(root, path));
   }

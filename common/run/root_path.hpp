@@ -13,8 +13,10 @@
 #include <sys/types.h>
 
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/result.hpp"
@@ -57,8 +59,10 @@ class Placeholders {
   Result<RootPath> ensure(std::string_view path, NodeKind kind);
 
   // Creates a missing directory chain (for WORKDIR) that is NOT recorded: it stays, as docker
-  // keeps a RUN's missing working directory in the layer.
-  static Result<RootPath> make_dirs(const std::string& root, std::string_view path);
+  // keeps a RUN's missing working directory in the layer. New directories are 0755, owned by
+  // `owner` (uid, gid) when given (BuildKit's WORKDIR under USER), else by root.
+  static Result<RootPath> make_dirs(const std::string& root, std::string_view path,
+                                    std::optional<std::pair<uid_t, gid_t>> owner = std::nullopt);
 
   // Relative paths created by ensure(), in creation order.
   const std::vector<std::string>& created() const { return m_created; }

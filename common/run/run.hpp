@@ -83,6 +83,7 @@ struct RunRequest {
   std::string temp_dir;            // host dir for per-step scratch (copies of /etc files,
                                    // secrets, rw bind overlays); "" → $TMPDIR or /tmp
   bool force = false;              // in_place: run even where no container is detected
+  int* exit_status = nullptr;      // out, optional: N when the step ran and exited with status N != 0
 };
 
 struct RunResult {

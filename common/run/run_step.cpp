@@ -136,6 +136,7 @@ Result<void> run_impl(Isolation isolation, const RunRequest& request, RunResult&
   int status = outcome->wait_status;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   if (WIFEXITED(status)) {
+    if (request.exit_status) *request.exit_status = WEXITSTATUS(status);
     return fail(ErrorKind::invalid_argument, "exit status " + std::to_string(WEXITSTATUS(status)));
   }
   return fail(ErrorKind::invalid_argument, "killed by signal " + signal_name(WTERMSIG(status)));

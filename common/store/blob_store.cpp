@@ -41,6 +41,7 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& other) noexcept {
     m_expect = std::move(other.m_expect);
     m_hasher = std::move(other.m_hasher);
     m_bytes = other.m_bytes;
+    m_synced = other.m_synced;
     m_done = other.m_done;
     m_failed = std::move(other.m_failed);
     other.m_done = true;
@@ -80,6 +81,15 @@ Result<void> BlobWriter::write(const void* data, std::size_t size) {
   }
   m_hasher.update(data, size);
   m_bytes += size;
+  // Start writeback of every full 8 MiB behind us (RocksDB's bytes_per_sync idea): the fsync in
+  // commit() then waits for the tail only, and a large blob never piles up as dirty pages.
+  constexpr std::uint64_t k_sync_chunk = 8u << 20;
+  if (m_bytes - m_synced >= k_sync_chunk) {
+    std::uint64_t upto = m_bytes - m_bytes % k_sync_chunk;
+    (void)::sync_file_range(m_fd.get(), static_cast<off64_t>(m_synced), static_cast<off64_t>(upto - m_synced),
+                            SYNC_FILE_RANGE_WRITE);
+    m_synced = upto;
+  }
   if (m_expect.size && m_bytes > *m_expect.size)
     return fail(abort_with(Error(ErrorKind::corrupt, "blob " + (m_expect.digest ? m_expect.digest->str() : std::string("?")) +
                                                         " is larger than the expected " +

@@ -72,6 +72,7 @@ class BlobWriter {
   BlobExpectation m_expect;
   digest::Hasher m_hasher;
   std::uint64_t m_bytes = 0;
+  std::uint64_t m_synced = 0;  // bytes handed to writeback by sync_file_range
   bool m_done = false;
   std::optional<Error> m_failed;
 };

@@ -56,8 +56,20 @@ rocksdb::Options session_options(bool create) {
   o.skip_stats_update_on_db_open = true;
   o.enable_thread_tracking = false;
   o.write_buffer_size = 8u << 20;
+  // A write session's commit flushes the memtable once it holds more than k_flush_bytes (see
+  // commit()), so the WAL every open replays stays small; opening read-write must then not turn
+  // each small leftover WAL into a new L0 file either.
+  o.avoid_flush_during_recovery = true;
   return o;
 }
+
+// Above this, commit() flushes the memtable to an SST file: every session, read-only ones
+// included, replays the live WAL into a memtable when it opens the database, so an unflushed
+// 40 MB batch (a reindex, a first fill) made every later open take seconds.
+constexpr std::uint64_t k_flush_bytes = 1u << 20;
+// Sessions are too short for background compaction to finish (closing cancels it), so commit()
+// compacts in the foreground once this many L0 files pile up; reads then look in few files.
+constexpr std::uint64_t k_compact_l0_files = 6;
 
 std::string schema_message(const std::string& db, int found) {
   return "cache index " + db + " has schema version " + std::to_string(found) + ", this strata uses " +
@@ -130,6 +142,25 @@ struct SessionState {
     auto v = TRY(get(key));
     if (!v) return fail(ErrorKind::not_found, std::string(what) + " is not in the cache index");
     return decode(key, *v);
+  }
+
+  // Flushes a big memtable and compacts a pile of L0 files (see k_flush_bytes).
+  Result<void> keep_small() {
+    std::uint64_t mem = 0;
+    if (db->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &mem) && mem > k_flush_bytes) {
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      auto s = db->Flush(fo);
+      if (!s.ok()) return fail(status_error(s, "flushing " + db_path));
+    }
+    std::uint64_t l0 = 0;
+    if (db->GetIntProperty(rocksdb::DB::Properties::kNumFilesAtLevelPrefix + std::string("0"), &l0) &&
+        l0 >= k_compact_l0_files) {
+      rocksdb::CompactRangeOptions co;
+      auto s = db->CompactRange(co, nullptr, nullptr);
+      if (!s.ok()) return fail(status_error(s, "compacting " + db_path));
+    }
+    return {};
   }
 
   Result<void> put(const std::string& key, const std::string& value) {
@@ -307,6 +338,7 @@ Result<void> WriteSession::commit() {
   auto s = st.db->Write(wo, st.batch->GetWriteBatch());
   if (!s.ok()) return fail(status_error(s, "committing to " + st.db_path));
   st.batch->Clear();
+  TRY(st.keep_small());
   st.schema = st.schema_override ? st.schema_override->value_or(-1) : codec::k_schema_version;
   if (st.images_changed) {
     st.images_changed = false;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
@@ -48,6 +49,8 @@ Result<LeaseContents> decode(const std::string& path, const std::string& text) {
       if (k.is_string()) c.cache_keys.insert(k.get<std::string>());
   return c;
 }
+
+std::string fence_path(const std::string& cache_dir) { return cache_dir + "/leases.lock"; }
 
 struct Published {
   std::string path;
@@ -115,11 +118,13 @@ Lease::~Lease() { release(); }
 Result<Lease> Lease::acquire(const std::string& cache_dir, LeaseContents contents) {
   const std::string dir = cache_dir + "/leases";
   TRY(make_dirs(dir));
+  auto fence = TRY(lock_path(fence_path(cache_dir), LockMode::shared, std::chrono::milliseconds(60'000)));
   auto p = TRY(publish(dir, contents));
   return Lease(cache_dir, std::move(p.path), std::move(p.fd), std::move(contents));
 }
 
 Result<void> Lease::update(LeaseContents contents) {
+  auto fence = TRY(lock_path(fence_path(m_cache_dir), LockMode::shared, std::chrono::milliseconds(60'000)));
   auto p = TRY(publish(m_cache_dir + "/leases", contents));
   release();
   m_path = std::move(p.path);
@@ -141,6 +146,31 @@ void Lease::release() {
   ::unlink(m_path.c_str());
   m_fd.reset();
   m_path.clear();
+}
+
+Result<void> LeaseSet::add(const LeaseContents& more) {
+  std::lock_guard lock(m_mutex);
+  if (m_lease) {
+    const auto& have = m_lease->contents();
+    bool news = std::any_of(more.digests.begin(), more.digests.end(), [&](const auto& d) { return !have.digests.count(d); }) ||
+                std::any_of(more.cache_keys.begin(), more.cache_keys.end(),
+                            [&](const auto& k) { return !have.cache_keys.count(k); });
+    if (!news) return {};
+    return m_lease->extend(more);
+  }
+  LeaseContents c = more;
+  c.owner = m_owner;
+  m_lease = TRY(Lease::acquire(m_cache_dir, std::move(c)));
+  return {};
+}
+
+LeaseContents LeaseSet::contents() const {
+  std::lock_guard lock(m_mutex);
+  return m_lease ? m_lease->contents() : LeaseContents{};
+}
+
+Result<util::Fd> lock_deletions(const std::string& cache_dir, std::chrono::milliseconds timeout) {
+  return TRY_CTX(lock_path(fence_path(cache_dir), LockMode::exclusive, timeout), "deletion fence of " + cache_dir);
 }
 
 Result<ActiveLeases> active_leases(const std::string& cache_dir) {

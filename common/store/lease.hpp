@@ -9,9 +9,21 @@
 // Contents never change in place: update() publishes a new lease file and then removes the old
 // one, so a concurrent reader always sees a superset of what is in use.
 //
-// Thread safety: a Lease is owned by one thread at a time; active_leases() is reentrant.
+//
+// The deletion fence (cache-dir/leases.lock) closes the gap between "a deleter read the leases"
+// and "it unlinked the blobs": deleters (prune, gc, verify --repair) hold it exclusively from
+// reading the leases to their last unlink (lock_deletions()), and publishing a lease holds it
+// shared. So a lease was either seen by a running deleter or published after that deleter's last
+// unlink. Protocol for users: lease the digests FIRST, then check that their blobs are present;
+// what was present then stays present for as long as the lease lives.
+//
+// Thread safety: a Lease is owned by one thread at a time; active_leases() is reentrant;
+// LeaseSet may be shared by threads.
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -64,6 +76,27 @@ struct ActiveLeases {
   std::size_t live = 0;      // live lease files
   std::size_t removed = 0;   // stale lease files removed by this call
 };
+
+// A lease grown by the threads of one build or warm run: add() publishes a new lease file only
+// when something new is added (one fsync + rename each time), the first add() creates it. The
+// lease lives until the LeaseSet is destroyed. Errors: those of Lease::acquire/update.
+class LeaseSet {
+ public:
+  LeaseSet(std::string cache_dir, std::string owner) : m_cache_dir(std::move(cache_dir)), m_owner(std::move(owner)) {}
+  Result<void> add(const LeaseContents& more);
+  LeaseContents contents() const;
+  const std::string& cache_dir() const { return m_cache_dir; }
+
+ private:
+  mutable std::mutex m_mutex;
+  std::string m_cache_dir;
+  std::string m_owner;
+  std::optional<Lease> m_lease;
+};
+
+// Takes the deletion fence exclusively (see above), waiting up to timeout (then conflict, "busy").
+Result<util::Fd> lock_deletions(const std::string& cache_dir,
+                                std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
 
 // Scans cache_dir/leases/: unions live leases, removes stale ones (and abandoned temp files).
 // A missing leases/ directory means no lease.

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -158,6 +159,11 @@ struct CurlTransport::Pool {
 
 CurlTransport::CurlTransport(CurlOptions options) : m_options(std::move(options)), m_pool(std::make_unique<Pool>()) {
   std::call_once(g_global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (const char* env = std::getenv("STRATA_STALL_TIMEOUT")) {
+    char* end = nullptr;
+    long seconds = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && seconds > 0) m_options.low_speed_time = std::chrono::seconds(seconds);
+  }
 }
 
 CurlTransport::~CurlTransport() = default;
@@ -208,6 +214,7 @@ Result<Response> CurlTransport::perform(const Request& request) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);  // fewer, larger writes of blob bodies
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
 

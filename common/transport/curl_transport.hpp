@@ -12,7 +12,8 @@ namespace strata::transport {
 struct CurlOptions {
   std::chrono::milliseconds connect_timeout{30'000};
   // A transfer slower than low_speed_limit bytes/s for low_speed_time is a stall → timeout error
-  // (retryable). There is deliberately no overall timeout: layers can be gigabytes.
+  // (retryable). There is deliberately no overall timeout: layers can be gigabytes. The environment
+  // variable STRATA_STALL_TIMEOUT=SECONDS overrides low_speed_time (docs/reliability.md).
   long low_speed_limit = 1024;
   std::chrono::seconds low_speed_time{60};
   std::string user_agent = "strata/" STRATA_VERSION;

@@ -33,6 +33,7 @@ Ignore rules (--ignore FILE, repeatable; the format of the conformance cases' fa
   FIELD GLOB     ignore FIELD for paths matching GLOB (fnmatch, "*" crosses "/"); FIELD is one of
                  type mode uid gid size content link dev xattrs links exists, or "*" for all
   config FIELD   ignore that config field
+  config-unordered FIELD   compare that list field (Env) as a set: order only, values still count
   +mtime GLOB    also compare the mtime of non-directories matching GLOB
   "# ..." comments; anything after " # " on a line is the reason (kept for the report).
 Placeholders: /etc/hosts, /etc/resolv.conf, /etc/hostname and /run/.containerenv that exist on only
@@ -280,6 +281,7 @@ class Rules:
     def __init__(self):
         self.ignored = []  # (field, glob, reason)
         self.config_ignored = {}
+        self.config_unordered = {}  # list fields compared as sets (config-unordered FIELD)
         self.mtime_globs = []
 
     def read(self, path):
@@ -295,6 +297,8 @@ class Rules:
                 field, arg = parts
                 if field == "config":
                     self.config_ignored[arg] = reason.strip()
+                elif field == "config-unordered":
+                    self.config_unordered[arg] = reason.strip()
                 elif field == "+mtime":
                     self.mtime_globs.append(arg)
                 elif field in TREE_FIELDS + ("exists", "*"):
@@ -324,6 +328,8 @@ def compare_configs(ca, cb, rules):
             # Docker omits zero durations; a 0 and a missing one mean the same default.
             va = {k: v for k, v in va.items() if v not in (0, None)}
             vb = {k: v for k, v in vb.items() if v not in (0, None)}
+        if field in rules.config_unordered and isinstance(va, list) and isinstance(vb, list):
+            va, vb = sorted(va), sorted(vb)
         if va != vb:
             diffs.append(f"config: {field}: {json.dumps(va)} != {json.dumps(vb)}")
     for field in ("os", "architecture", "variant"):

@@ -159,6 +159,14 @@ class CompareTest(unittest.TestCase):
         with self.assertRaises(compare.CompareError):
             self.diffs(a, b, "colour /x\n")
 
+    def test_config_unordered_compares_values_not_order(self):
+        a = self.image([[]], {"Env": ["A=1", "PATH=/x"]})
+        b = self.image([[]], {"Env": ["PATH=/x", "A=1"]})
+        c = self.image([[]], {"Env": ["PATH=/y", "A=1"]})
+        self.assertEqual(len(self.diffs(a, b)), 1)
+        self.assertEqual(self.diffs(a, b, "config-unordered Env # buildah moves a re-set variable last\n"), [])
+        self.assertEqual(len(self.diffs(a, c, "config-unordered Env # reason\n")), 1)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -173,10 +173,12 @@ TEST_F(Executor, ReproducibleBuildsGiveTheSameDigest) {
   EXPECT_NE(slurp(d1), slurp(d3)) << "without --reproducible the timestamps differ";
 }
 
-TEST_F(Executor, FailingRunExitsOneNamingTheStep) {
+// kaniko propagates a failing RUN's exit status (its exit-code-propagation test, and
+// ../shared/conformance's exit_code_propagation case): the executor exits with it too.
+TEST_F(Executor, FailingRunPropagatesItsStatusNamingTheStep) {
   write("Dockerfile", "FROM " + base() + "\nRUN true\nRUN exit 3\n");
   auto r = executor({"--no-push"});
-  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
   EXPECT_NE(r.err.find("Dockerfile:3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("RUN exit 3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("exit status 3"), std::string::npos) << r.err;

@@ -13,6 +13,7 @@ Endpoints
   POST /token   form: grant_type=password|refresh_token, username, password, refresh_token,
                 service, scope, client_id, access_type
   GET  /stats   counters and the recent requests (also on the plain-HTTP admin port)
+--token-log FILE appends every issued access and refresh token (tests grep outputs for them).
 
 Grants: the configured user (Basic auth or password grant) or a holder of a refresh token gets
 the requested actions that are in --allowed-actions; anonymous requests get `pull` only with
@@ -110,12 +111,20 @@ class State:
                          b64url(json.dumps(claims, separators=(",", ":")).encode())).encode()
         token = signing_input.decode() + "." + b64url(self.sign(signing_input))
         self.bump("issued")
+        self.log_token(token)
         issued_at = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
         return {"token": token, "access_token": token, "expires_in": self.args.expires_in,
                 "issued_at": issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
+    def log_token(self, token):
+        """--token-log: every issued secret, one a line, so tests can grep outputs for them."""
+        if self.args.token_log:
+            with self.lock, open(self.args.token_log, "a") as f:
+                f.write(token + "\n")
+
     def new_refresh_token(self, user):
         token = secrets.token_hex(24)
+        self.log_token(token)
         with self.lock:
             self.refresh_tokens[token] = user
         return token
@@ -236,6 +245,7 @@ def main():
     ap.add_argument("--expires-in", type=int, default=300)
     ap.add_argument("--issuer", default="strata-test-issuer")
     ap.add_argument("--service", default="strata-test-registry")
+    ap.add_argument("--token-log", default="", help="append every issued token to this file")
     args = ap.parse_args()
 
     state = State(args)

@@ -61,6 +61,23 @@ TEST(Copy, NoMatchIsNotFoundNamingTheSource) {
   EXPECT_NE(r2.error().message().find("\"/missing.txt\": not found"), std::string::npos) << r2.error().message();
 }
 
+TEST(Copy, WildcardMatchingNothingIsSkippedWhenAnotherSourceMatches) {
+  // kaniko's test_copy: COPY context/bar/doesnotexist* context/foo hello
+  CopyFixture f;
+  write_file(f.ctx("foo"), "F");
+  write_file(f.ctx("bar/x"), "X");
+  ASSERT_TRUE(f.copy(req({"bar/doesnotexist*", "foo"}, "/hello")));
+  EXPECT_EQ(read_file(f.img("hello")), "F");
+  ASSERT_TRUE(f.copy(req({"nodir/*.txt", "foo"}, "/d2/")));
+  EXPECT_EQ(read_file(f.img("d2/foo")), "F");
+  // Every source matching nothing is still an error, naming the first.
+  auto r = f.copy(req({"bar/none*", "zz*"}, "/d3/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), ErrorKind::not_found);
+  EXPECT_NE(r.error().message().find("bar/none*"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(exists(f.img("d3")));
+}
+
 TEST(Copy, DirectoryCopiesItsContents) {
   CopyFixture f;
   write_file(f.ctx("src/a"), "1");
@@ -299,6 +316,30 @@ TEST(Copy, FromAnotherRootIgnoresDockerignoreAndResolvesLinksInside) {
   EXPECT_EQ(read_file(f.img("out/libx.so")), "LIB");
   ASSERT_TRUE(f.copy(req({"/usr/lib/"}, "/all/"), &*from));
   EXPECT_TRUE(S_ISLNK(lstat_of(f.img("all/libx.so")).st_mode));
+}
+
+TEST(Copy, FromAnotherRootKeepsOwnersUnlessChown) {
+  CopyFixture f;
+  write_file(f.ctx("ctx.txt"), "C");
+  ASSERT_EQ(::chown(f.ctx("ctx.txt").c_str(), 7, 7), 0);
+  TempDir stage;
+  write_file(stage / "o/d/f", "F");
+  for (const char* p : {"o", "o/d", "o/d/f"}) ASSERT_EQ(::chown((stage / p).c_str(), 7, 8), 0);
+  auto from = SourceRoot::open_tree(stage.path());
+  ASSERT_TRUE(from);
+  ASSERT_TRUE(f.copy(req({"/o"}, "/kept/"), &*from));
+  EXPECT_EQ(lstat_of(f.img("kept/d/f")).st_uid, 7u);
+  EXPECT_EQ(lstat_of(f.img("kept/d/f")).st_gid, 8u);
+  EXPECT_EQ(lstat_of(f.img("kept/d")).st_uid, 7u);
+  auto chowned = req({"/o"}, "/chowned/");
+  chowned.chown = "5:5";
+  ASSERT_TRUE(f.copy(chowned, &*from));
+  EXPECT_EQ(lstat_of(f.img("chowned/d/f")).st_uid, 5u);
+  EXPECT_EQ(lstat_of(f.img("chowned/d/f")).st_gid, 5u);
+  // From the context: 0:0 whatever the context file's owner.
+  ASSERT_TRUE(f.copy(req({"ctx.txt"}, "/c.txt")));
+  EXPECT_EQ(lstat_of(f.img("c.txt")).st_uid, 0u);
+  EXPECT_EQ(lstat_of(f.img("c.txt")).st_gid, 0u);
 }
 
 TEST(Copy, ExcludePatterns) {

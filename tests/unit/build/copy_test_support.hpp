@@ -89,6 +89,7 @@ struct CopyFixture {
     env.source = from ? from : m_ctx.get();
     env.image_root = root.path();
     env.transport = transport;
+    env.keep_source_owners = from != nullptr;  // as the engine does for COPY --from
     return plan_copy(req, env);
   }
 

@@ -50,7 +50,9 @@ TEST(EngineBuild, CopyWorkdirAndMetadataFromScratch) {
   EXPECT_EQ(layer_entries(s, 0).count("app/"), 1u) << "directories are stored with a trailing slash";
   EXPECT_EQ(layer_entries(s, 1)["app/a.txt"].content, "A");
   EXPECT_EQ(layer_entries(s, 2)["app/d/b.txt"].content, "B");
-  EXPECT_EQ(s.config.config.env, (std::vector<std::string>{"X=1"}));
+  // BuildKit: PATH is always set (FROM scratch has none).
+  EXPECT_EQ(s.config.config.env, (std::vector<std::string>{
+                                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "X=1"}));
   EXPECT_EQ(s.config.config.labels.at("k"), "v");
   ASSERT_EQ(s.config.history.size(), 6u);
   EXPECT_EQ(s.config.history[0].created_by, "/bin/sh -c #(nop) ENV X=1");
@@ -61,6 +63,23 @@ TEST(EngineBuild, CopyWorkdirAndMetadataFromScratch) {
   EXPECT_EQ(s.config.history[3].created_by.rfind("/bin/sh -c #(nop) COPY dir:", 0), 0u) << s.config.history[3].created_by;
   // The work dir holds no stage root once the build is over.
   EXPECT_FALSE(std::filesystem::exists(f.dir / "work/stage-0"));
+}
+
+TEST(EngineBuild, WorkdirIsMadeAsTheUserAndVolumeDirsAreCreated) {
+  Fixture f;
+  auto r = f.build("FROM scratch\nUSER 7:8\nWORKDIR /w/x\nVOLUME /v /data/y\n");
+  ASSERT_TRUE(r) << r.error().message();
+  const auto& s = r->image;
+  ASSERT_EQ(s.layers.size(), 2u);  // WORKDIR, VOLUME
+  auto workdir = layer_entries(s, 0);
+  ASSERT_EQ(workdir.count("w/x/"), 1u);
+  EXPECT_EQ(workdir["w/"].meta.uid, 7);
+  EXPECT_EQ(workdir["w/x/"].meta.gid, 8);
+  auto volumes = layer_entries(s, 1);
+  EXPECT_EQ(volumes.count("v/"), 1u);
+  EXPECT_EQ(volumes.count("data/y/"), 1u);
+  EXPECT_EQ(volumes["data/y/"].meta.uid, 0);
+  EXPECT_EQ(s.config.config.volumes, (std::vector<std::string>{"/v", "/data/y"}));
 }
 
 TEST(EngineBuild, CopyOfIdenticalContentAddsNoLayer) {

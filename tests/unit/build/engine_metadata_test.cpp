@@ -50,6 +50,14 @@ TEST(EngineMetadata, ValuesOnOneEnvLineSeeThePreviousEnvironment) {
   EXPECT_EQ(r->config.get_env("A"), "2");
 }
 
+TEST(EngineMetadata, ArgNameIsExpandedToo) {
+  // kaniko's test_scratch: `ARG ${src}=context/bar/${baz}` declares file3 (BuildKit expands the name).
+  auto r = apply("ENV baz=baz src=file3\nARG ${src}=context/bar/${baz}\nLABEL l=$file3\n");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.config.labels.at("l"), "context/bar/baz");
+  EXPECT_NE(std::find(r->run_env.begin(), r->run_env.end(), "file3=context/bar/baz"), r->run_env.end());
+}
+
 TEST(EngineMetadata, EntrypointResetsAnInheritedCmd) {
   image::ImageConfig base;
   base.config.cmd = {"sh"};

@@ -118,6 +118,7 @@ TEST(CachectlBench, HundredThousandEntries) {
   }
   std::printf("[bench] generated 100k entries in %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - gen_start).count());
+  std::fflush(stdout);
 
   std::vector<double> ls, du, dry;
   for (int i = 0; i < runs; ++i) {
@@ -128,6 +129,7 @@ TEST(CachectlBench, HundredThousandEntries) {
   double prune = time_run({"prune", "--cache-dir", root, "--older-than", "30d", "--json"}, clock);
   std::printf("[bench] ls %.3f s, du %.3f s, prune --dry-run %.3f s (medians of %d); prune of 10k entries %.3f s\n",
               median(ls), median(du), median(dry), runs, prune);
+  std::fflush(stdout);
   auto view = cache->index().read();
   ASSERT_TRUE(view);
   EXPECT_EQ(view->images()->size(), 9'000u);

@@ -327,3 +327,22 @@ TEST(ShellLex, HostileInputsTerminate) {
 
 }  // namespace
 }  // namespace strata::dockerfile
+
+namespace strata::dockerfile {
+namespace {
+
+// COPY <<EOT bodies: BuildKit's ExpandRaw (SkipProcessQuotes, `\` as escape).
+TEST(ShellLex, HeredocBodyKeepsQuotesAndExpandsVariables) {
+  const Lookup lookup = map_lookup({{"NAME", "strata"}, {"EMPTY", ""}});
+  auto r = expand_heredoc("hello ${NAME}\necho \"hi $NAME\" 'x $NAME'\n", lookup);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->value, "hello strata\necho \"hi strata\" 'x strata'\n");
+  EXPECT_EQ(r->used, std::vector<std::string>{"NAME"});
+  auto escaped = expand_heredoc("cost \\$5 ${EMPTY:-dflt} it's\n", lookup);
+  ASSERT_TRUE(escaped) << escaped.error().message();
+  EXPECT_EQ(escaped->value, "cost $5 dflt it's\n");
+  EXPECT_FALSE(expand_heredoc("${NAME", lookup));
+}
+
+}  // namespace
+}  // namespace strata::dockerfile

@@ -81,5 +81,54 @@ TEST(Lease, KilledOwnersLeaseIsStaleAndRemoved) {
   EXPECT_EQ(lease_files(dir), 0u);
 }
 
+TEST(LeaseSet, GrowsOneLeaseAndPublishesOnlyNews) {
+  TempDir dir;
+  {
+    LeaseSet set(dir.path(), "warmer");
+    EXPECT_EQ(lease_files(dir), 0u) << "created lazily";
+    ASSERT_TRUE(set.add({{D("m1"), D("l1")}, {}, ""}));
+    EXPECT_EQ(lease_files(dir), 1u);
+    ASSERT_TRUE(set.add({{D("l1")}, {}, ""}));  // nothing new
+    ASSERT_TRUE(set.add({{D("l2")}, {"key"}, ""}));
+    EXPECT_EQ(lease_files(dir), 1u);
+    EXPECT_EQ(set.contents().digests, (std::set<digest::Digest>{D("m1"), D("l1"), D("l2")}));
+    EXPECT_EQ(set.contents().owner, "warmer");
+    pid_t child = test::fork_child([&] {
+      auto a = active_leases(dir.path());
+      return a && a->live == 1 && a->in_use.digests.count(D("l2")) && a->in_use.cache_keys.count("key") ? 0 : 1;
+    });
+    EXPECT_EQ(test::wait_child(child), 0);
+  }
+  EXPECT_EQ(lease_files(dir), 0u) << "released with the set";
+}
+
+// While a deleter holds the fence, no new lease becomes visible; once it lets go, the waiting
+// lease is published.
+TEST(Lease, DeletionFenceHoldsBackNewLeases) {
+  TempDir dir;
+  auto fence = lock_deletions(dir.path());
+  ASSERT_TRUE(fence) << fence.error().message();
+  test::Signal published;
+  pid_t child = test::fork_child([&] {
+    fence->reset();  // the inherited descriptor shares the parent's lock: drop our copy
+    auto l = Lease::acquire(dir.path(), {{D("blob")}, {}, "late build"});
+    if (!l) return 1;
+    published.notify();
+    for (;;) ::pause();
+  });
+  for (int i = 0; i < 50; ++i) {
+    auto a = active_leases(dir.path());
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->live, 0u) << "a lease appeared while the fence was held";
+  }
+  fence->reset();
+  ASSERT_TRUE(published.wait());
+  auto a = active_leases(dir.path());
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->live, 1u);
+  ::kill(child, SIGKILL);
+  test::wait_child(child);
+}
+
 }  // namespace
 }  // namespace strata::store
