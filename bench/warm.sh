@@ -95,13 +95,16 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 : >"$work/warmer.txt"; : >"$work/skopeo.txt"; : >"$work/rewarm.txt"
+deleters=()
 for r in $(seq 1 "$rounds"); do
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/warmer.txt"
   measure skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/s$r:bench" >>"$work/skopeo.txt"
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/rewarm.txt"
   rm -rf "$work/s$r" "$work/w$r" &
+  deleters+=($!)
 done
-wait
+# Wait for the deleters only: a bare `wait` would also wait for the registry, forever.
+wait "${deleters[@]}"
 w=$(cut -d' ' -f1 "$work/warmer.txt" | median); s=$(cut -d' ' -f1 "$work/skopeo.txt" | median)
 rw=$(cut -d' ' -f1 "$work/rewarm.txt" | median)
 wr=$(cut -d' ' -f2 "$work/warmer.txt" | sort -n | tail -1); sr=$(cut -d' ' -f2 "$work/skopeo.txt" | sort -n | tail -1)
@@ -117,3 +120,7 @@ cat >"bench/results/warm-$(date -u +%Y-%m-%d).json" <<JSON
  "warmer_median_s": $w, "skopeo_median_s": $s, "ratio": $ratio,
  "warmer_peak_rss_kb": $wr, "skopeo_peak_rss_kb": $sr, "rewarm_median_s": $rw}
 JSON
+# Result lines for bench/run (protocol: bench/run's header).
+printf 'BENCH {"name": "warm %s MB image", "metric": "s", "strata": %.3f, "peer": "skopeo copy", "peer_value": %.3f, "ratio": %.3f, "target": "<= 0.5", "strata_rss_mb": %.1f, "peer_rss_mb": %.1f}\n' \
+  "$total_mb" "$w" "$s" "$ratio" "$(echo "$wr/1024" | bc -l)" "$(echo "$sr/1024" | bc -l)"
+printf 'BENCH {"name": "re-warm of a cached tag", "metric": "s", "strata": %.3f, "peer": null, "peer_value": null, "ratio": null, "target": "< 0.1 s"}\n' "$rw"
