@@ -6,6 +6,7 @@
 // The ambiguity of the comma (it separates both parameters and challenges) is resolved the usual
 // way: after a comma, a token followed by "=" is a parameter, anything else starts a challenge.
 #include "auth/www_authenticate.hpp"
+#include "util/strings.hpp"
 
 #include <cctype>
 
@@ -28,12 +29,6 @@ bool is_token68_char(char c) {
          c == '+' || c == '/';
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 class Parser {
  public:
   explicit Parser(std::string_view text) : m_text(text) {}
@@ -45,7 +40,7 @@ class Parser {
       std::string scheme = token();
       if (scheme.empty()) return error("expected an auth scheme");
       Challenge challenge;
-      challenge.scheme = lower(scheme);
+      challenge.scheme = util::ascii_lower(scheme);
       bool had_space = skip_spaces();
       if (had_space && !at_end() && peek() != ',') {
         if (looks_like_param()) {
@@ -108,7 +103,7 @@ class Parser {
 
   Result<void> params(Challenge& challenge) {
     while (true) {
-      std::string name = lower(token());
+      std::string name = util::ascii_lower(token());
       if (name.empty()) return error("expected a parameter name");
       skip_spaces();
       if (at_end() || peek() != '=') return error("expected '=' after parameter '" + name + "'");
@@ -166,7 +161,7 @@ class Parser {
 }  // namespace
 
 std::string Challenge::param(std::string_view name) const {
-  auto it = params.find(lower(name));
+  auto it = params.find(util::ascii_lower(name));
   return it == params.end() ? std::string() : it->second;
 }
 
@@ -183,7 +178,7 @@ std::vector<Challenge> parse_www_authenticate_all(const std::vector<std::string>
 }
 
 const Challenge* find_challenge(const std::vector<Challenge>& challenges, std::string_view scheme) {
-  std::string wanted = lower(scheme);
+  std::string wanted = util::ascii_lower(scheme);
   for (const auto& c : challenges) {
     if (c.scheme == wanted) return &c;
   }

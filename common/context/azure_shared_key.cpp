@@ -7,20 +7,14 @@
 #include "auth/docker_config.hpp"
 #include "auth/token.hpp"
 #include "context/crypto.hpp"
+#include "util/strings.hpp"
 
 namespace strata::context {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 std::string header(const AzureRequest &r, std::string_view name) {
   for (const auto &[k, v] : r.headers) {
-    if (lower(k) == name)
+    if (util::ascii_lower(k) == name)
       return v;
   }
   return {};
@@ -43,7 +37,7 @@ std::string azure_string_to_sign(const AzureRequest &r,
     out += header(r, name) + "\n";
   std::map<std::string, std::string> ms;
   for (const auto &[k, v] : r.headers) {
-    std::string name = lower(k);
+    std::string name = util::ascii_lower(k);
     if (name.starts_with("x-ms-"))
       ms[name] = v;
   }
@@ -52,7 +46,7 @@ std::string azure_string_to_sign(const AzureRequest &r,
   out += "/" + std::string(account) + (r.path.empty() ? "/" : r.path);
   std::map<std::string, std::vector<std::string>> query;
   for (const auto &[k, v] : r.query)
-    query[lower(k)].push_back(v);
+    query[util::ascii_lower(k)].push_back(v);
   for (auto &[k, values] : query) {
     std::sort(values.begin(), values.end());
     std::string joined;

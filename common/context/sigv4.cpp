@@ -6,16 +6,10 @@
 
 #include "auth/token.hpp"
 #include "context/crypto.hpp"
+#include "util/strings.hpp"
 
 namespace strata::context {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string canonical_value(std::string_view v) {
   std::string out;
@@ -37,7 +31,7 @@ std::string canonical_value(std::string_view v) {
 std::map<std::string, std::string> canonical_headers(const SigV4Request &r) {
   std::map<std::string, std::string> out;
   for (const auto &[name, value] : r.headers) {
-    std::string key = lower(name);
+    std::string key = util::ascii_lower(name);
     std::string v = canonical_value(value);
     auto [it, inserted] = out.emplace(key, v);
     if (!inserted)

@@ -1,4 +1,5 @@
 #include "image/platform.hpp"
+#include "util/strings.hpp"
 
 #include <sys/utsname.h>
 
@@ -7,12 +8,6 @@
 
 namespace strata::image {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool valid_specifier(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -28,7 +23,7 @@ bool known_os(std::string_view os) {
 }
 
 std::string normalize_os(std::string_view os) {
-  std::string out = lower(os);
+  std::string out = util::ascii_lower(os);
   if (out == "macos") out = "darwin";
   return out;
 }
@@ -63,8 +58,8 @@ Result<std::pair<std::string_view, std::string_view>> split_os_version(std::stri
 }  // namespace
 
 void normalize_arch(std::string& architecture, std::string& variant) {
-  std::string arch = lower(architecture);
-  std::string var = lower(variant);
+  std::string arch = util::ascii_lower(architecture);
+  std::string var = util::ascii_lower(variant);
   if (arch == "i386" || arch == "i686" || arch == "x86") {
     arch = "386";
     var.clear();
@@ -114,7 +109,7 @@ Result<Platform> Platform::parse(std::string_view text) {
   if (!valid_specifier(os_part)) return bad("invalid component '" + std::string(os_part) + "'");
 
   if (parts.size() == 1) {
-    if (known_os(lower(os_part))) {
+    if (known_os(util::ascii_lower(os_part))) {
       Platform h = host();
       p.os = normalize_os(os_part);
       p.architecture = h.architecture;

@@ -5,28 +5,14 @@
 
 #include <fstream>
 
-#include "integration/support/itest.hpp"
+#include "integration/support/executor_fixture.hpp"
 
 namespace strata::itest {
 namespace {
 
-constexpr const char* k_busybox = "library/busybox:latest";
-
-class Executor : public ::testing::Test {
+class Executor : public ExecutorTest {
  protected:
-  void SetUp() override {
-    SKIP_UNLESS("docker-registry", "skopeo", "umoci", "python3", "busybox");
-    SKIP_UNLESS_TOOL("executor");
-    if (::geteuid() != 0) GTEST_SKIP() << "the executor's chroot isolation needs root";
-    m_registry = std::make_unique<RegistryServer>(ASSERT_OK(RegistryServer::start({})));
-    ASSERT_OK(seed_base_image(*m_registry, k_busybox));
-    m_dir = std::make_unique<TempDir>(ASSERT_OK(TempDir::create("executor")));
-    ASSERT_EQ(::mkdir(context().c_str(), 0755), 0);
-  }
-
-  std::string host() const { return m_registry->host(); }
-  std::string base() const { return host() + "/" + k_busybox; }
-  std::string context() const { return m_dir->file("context"); }
+  Executor() : ExecutorTest("executor") {}
 
   void write(const std::string& rel, const std::string& content) {
     ASSERT_OK(write_file(context() + "/" + rel, content));
@@ -43,25 +29,6 @@ class Executor : public ::testing::Test {
     EXPECT_TRUE(r) << (r ? "" : r.error().message());
     return r ? *r : RunResult{};
   }
-
-  // The pushed image's rootfs, through skopeo + umoci.
-  std::string unpack(const std::string& repo_ref, const std::string& name) {
-    std::string layout = m_dir->file(name + "-layout");
-    std::string bundle = m_dir->file(name + "-bundle");
-    auto copied = skopeo_copy_to_layout(*m_registry, repo_ref, layout, "img");
-    EXPECT_TRUE(copied) << (copied ? "" : copied.error().message());
-    auto unpacked = umoci_unpack(layout, "img", bundle);
-    EXPECT_TRUE(unpacked) << (unpacked ? "" : unpacked.error().message());
-    return bundle + "/rootfs";
-  }
-
-  static std::string slurp(const std::string& path) {
-    auto r = read_file(path);
-    return r ? *r : "<missing " + path + ">";
-  }
-
-  std::unique_ptr<RegistryServer> m_registry;
-  std::unique_ptr<TempDir> m_dir;
 };
 
 TEST_F(Executor, BuildsRunCopyAndMetadataAndPushes) {
