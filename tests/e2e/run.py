@@ -120,10 +120,15 @@ def discover(suite, subset):
 
 
 def prepare_context(case, dest, registry):
-    """Copy the case, substituting the registry and normalizing modes like a git checkout."""
+    """Copy the case, substituting the registry and normalizing modes like a git checkout.
+
+    git keeps no empty directories: a case marks one with a `.keep-empty` file, removed here."""
     shutil.copytree(case.path, dest, symlinks=True)
     for root, dirs, files in os.walk(dest):
         os.chmod(root, 0o755)
+        if ".keep-empty" in files:
+            os.remove(os.path.join(root, ".keep-empty"))
+            files.remove(".keep-empty")
         for f in files:
             p = os.path.join(root, f)
             if os.path.islink(p):
