@@ -15,32 +15,15 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/temp_dir.hpp"
 #include "build/copy.hpp"
 
 namespace strata::build::testing {
 
-class TempDir {
+// The shared temp dir (tests/unit/temp_dir.hpp), named after this folder's tests.
+class TempDir : public unit::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-copy-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    m_path = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "keeping temp dir of the failed test: %s\n", m_path.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  const std::string& path() const { return m_path; }
-  std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
-
- private:
-  std::string m_path;
+  TempDir() : unit::TempDir("strata-copy") {}
 };
 
 inline void write_file(const std::string& path, const std::string& content, mode_t mode = 0644) {

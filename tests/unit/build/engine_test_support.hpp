@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "unit/temp_dir.hpp"
 #include "archive/compression.hpp"
 #include "archive/stream.hpp"
 #include "archive/tar_reader.hpp"
@@ -19,26 +20,10 @@
 
 namespace strata::build::test {
 
-class TempDir {
+// The shared temp dir (tests/unit/temp_dir.hpp), named after this folder's tests.
+class TempDir : public unit::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-engine-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    m_path = tmpl;
-  }
-  ~TempDir() {
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "keeping %s\n", m_path.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  const std::string& path() const { return m_path; }
-  std::string operator/(std::string_view rel) const { return m_path + "/" + std::string(rel); }
-
- private:
-  std::string m_path;
+  TempDir() : unit::TempDir("strata-engine") {}
 };
 
 inline void write_file(const std::string& path, std::string_view content) {

@@ -13,33 +13,17 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/temp_dir.hpp"
 #include "cache/entry.hpp"
 #include "digest/digest.hpp"
 #include "image/media_types.hpp"
 
 namespace strata::cache::test {
 
-class TempDir {
+// The shared temp dir (tests/unit/temp_dir.hpp), named after this folder's tests.
+class TempDir : public unit::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-cache-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (!p) std::abort();
-    m_path = p;
-  }
-  ~TempDir() {
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "cache test failed: keeping %s\n", m_path.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  const std::string& path() const { return m_path; }
-  std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
-
- private:
-  std::string m_path;
+  TempDir() : unit::TempDir("strata-cache") {}
 };
 
 inline void write_file(const std::string& path, const std::string& data) {

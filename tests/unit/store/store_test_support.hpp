@@ -16,29 +16,15 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/temp_dir.hpp"
+
+
 namespace strata::store::test {
 
-class TempDir {
+// The shared temp dir (tests/unit/temp_dir.hpp), named after this folder's tests.
+class TempDir : public unit::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-store-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (!p) std::abort();
-    m_path = p;
-  }
-  ~TempDir() {
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "store test failed: keeping %s\n", m_path.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  const std::string& path() const { return m_path; }
-  std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
-
- private:
-  std::string m_path;
+  TempDir() : unit::TempDir("strata-store") {}
 };
 
 // A one-way pipe used as a "ready" signal between a parent and its forked child.
