@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -170,13 +171,25 @@ class Syncer {
     if (!m_dst.is_dir()) blobs.push_back(item.manifest.config);  // a cache dir gets it from record()
     blobs.insert(blobs.end(), item.manifest.layers.begin(), item.manifest.layers.end());
     for (const auto& b : blobs) {
+      if (!m_o.dry_run) {
+        auto claim = claim_blob(b.digest);
+        if (!claim.mine) {  // another entry copies (or copied) the same blob: wait for it
+          auto done = claim.done.get();
+          if (!done) return fail(done.error().with_context("blob " + b.digest.str()));
+          ++rep.blobs_present;
+          continue;
+        }
+        auto copied = copy_if_missing(item, b, rep);
+        claim.finish.set_value(copied);
+        TRY(std::move(copied));
+        continue;
+      }
       if (TRY(has_blob(b))) {
         ++rep.blobs_present;
         continue;
       }
       ++rep.blobs_copied;
       rep.bytes_copied += static_cast<std::uint64_t>(b.size);
-      if (!m_o.dry_run) TRY_CTX(copy_blob(item, b), "blob " + b.digest.str());
     }
     if (m_o.dry_run) {
       rep.status = "would copy";
@@ -192,6 +205,41 @@ class Syncer {
         return fail(ErrorKind::corrupt, "the destination stored manifest " + got.str() + ", expected " + item.digest.str());
     }
     rep.status = "copied";
+    return {};
+  }
+
+  // One copy per blob digest. Entries often share blobs (two steps that produce the same layer), and
+  // uploading one blob twice at once into one repository is a race in distribution 2.8: a manifest
+  // PUT can then fail with DIGEST_INVALID/MANIFEST_BLOB_UNKNOWN although both uploads succeeded.
+  // The first worker to claim a digest copies it; the others wait for its outcome.
+  struct BlobClaim {
+    bool mine = false;
+    std::promise<Result<void>> finish;         // set by the claimant
+    std::shared_future<Result<void>> done;     // what the others wait on
+  };
+
+  BlobClaim claim_blob(const digest::Digest& d) {
+    BlobClaim c;
+    std::lock_guard lock(m_mutex);
+    auto it = m_blobs.find(d.str());
+    if (it != m_blobs.end()) {
+      c.done = it->second;
+      return c;
+    }
+    c.mine = true;
+    c.done = c.finish.get_future().share();
+    m_blobs.emplace(d.str(), c.done);
+    return c;
+  }
+
+  Result<void> copy_if_missing(const RemoteEntry& item, const image::Descriptor& b, SyncItemReport& rep) {
+    if (TRY(has_blob(b))) {
+      ++rep.blobs_present;
+      return {};
+    }
+    ++rep.blobs_copied;
+    rep.bytes_copied += static_cast<std::uint64_t>(b.size);
+    TRY_CTX(copy_blob(item, b), "blob " + b.digest.str());
     return {};
   }
 
@@ -252,6 +300,7 @@ class Syncer {
   registry::Client* m_client;
   std::string m_staging_root;
   std::mutex m_mutex;
+  std::map<std::string, std::shared_future<Result<void>>> m_blobs;  // digest → outcome of its one copy
   std::optional<store::BlobStore> m_staging;
   std::string m_staging_dir;
 };
