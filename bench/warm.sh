@@ -95,16 +95,15 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 : >"$work/warmer.txt"; : >"$work/skopeo.txt"; : >"$work/rewarm.txt"
-deleters=()
+# Outputs are deleted between measurements, untimed and not in the background: a deletion running
+# alongside the next measurement would slow whichever tool it overlaps.
 for r in $(seq 1 "$rounds"); do
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/warmer.txt"
-  measure skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/s$r:bench" >>"$work/skopeo.txt"
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/rewarm.txt"
-  rm -rf "$work/s$r" "$work/w$r" &
-  deleters+=($!)
+  rm -rf "$work/w$r"; sync
+  measure skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/s$r:bench" >>"$work/skopeo.txt"
+  rm -rf "$work/s$r"; sync
 done
-# Wait for the deleters only: a bare `wait` would also wait for the registry, forever.
-wait "${deleters[@]}"
 w=$(cut -d' ' -f1 "$work/warmer.txt" | median); s=$(cut -d' ' -f1 "$work/skopeo.txt" | median)
 rw=$(cut -d' ' -f1 "$work/rewarm.txt" | median)
 wr=$(cut -d' ' -f2 "$work/warmer.txt" | sort -n | tail -1); sr=$(cut -d' ' -f2 "$work/skopeo.txt" | sort -n | tail -1)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "build/outputs.hpp"
@@ -77,25 +78,31 @@ Result<void> push_layer(registry::Client& client, const image::Reference& repo, 
 
 Result<void> push_layers(registry::Client& client, const image::Reference& repo, const AssembledImage& image,
                          int parallel) {
+  // An image may list one layer twice (two steps with the same changes); each digest is pushed
+  // once, since two concurrent uploads of one blob race inside distribution 2.8.
+  std::vector<const LayerBlob*> unique;
+  std::set<std::string> seen;
+  for (const auto& l : image.layers)
+    if (seen.insert(l.descriptor.digest.str()).second) unique.push_back(&l);
   std::atomic<std::size_t> next{0};
   std::mutex mutex;
   std::optional<Error> first_error;
   auto worker = [&] {
     for (;;) {
       std::size_t i = next++;
-      if (i >= image.layers.size()) return;
+      if (i >= unique.size()) return;
       {
         std::lock_guard lock(mutex);
         if (first_error) return;
       }
-      auto r = push_layer(client, repo, image.layers[i], image.base_reference);
+      auto r = push_layer(client, repo, *unique[i], image.base_reference);
       if (!r) {
         std::lock_guard lock(mutex);
         if (!first_error) first_error = r.error();
       }
     }
   };
-  std::size_t n = std::min<std::size_t>(std::max(parallel, 1), image.layers.size());
+  std::size_t n = std::min<std::size_t>(std::max(parallel, 1), unique.size());
   std::vector<std::thread> threads;
   for (std::size_t t = 1; t < n; ++t) threads.emplace_back(worker);
   worker();

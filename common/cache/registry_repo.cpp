@@ -8,6 +8,7 @@
 
 #include "cache/cache_repo.hpp"
 #include "cache/file_source.hpp"
+#include "fetch/store_sink.hpp"
 #include "image/media_types.hpp"
 #include "util/log.hpp"
 
@@ -32,30 +33,6 @@ Result<std::size_t> FileSource::read(char* buf, std::size_t n) {
 }
 
 namespace {
-
-// Streams a blob into a BlobWriter; restart() starts a fresh writer (resume without Range).
-class WriterSink final : public registry::BlobSink {
- public:
-  WriterSink(const store::BlobStore& blobs, store::BlobExpectation expect) : m_blobs(blobs), m_expect(expect) {}
-  Result<void> write(const char* data, std::size_t size) override {
-    if (!m_writer) m_writer.emplace(TRY(m_blobs.writer(m_expect)));
-    return m_writer->write(data, size);
-  }
-  Result<void> restart() override {
-    m_writer.reset();
-    return {};
-  }
-  Result<void> commit() {
-    if (!m_writer) m_writer.emplace(TRY(m_blobs.writer(m_expect)));
-    TRY(m_writer->commit());
-    return {};
-  }
-
- private:
-  const store::BlobStore& m_blobs;
-  store::BlobExpectation m_expect;
-  std::optional<store::BlobWriter> m_writer;
-};
 
 class RegistryRepo final : public CacheRepo {
  public:
@@ -91,7 +68,7 @@ class RegistryRepo final : public CacheRepo {
   Result<void> fetch_layer(const EntryImage& entry, const store::BlobStore& blobs) override {
     if (blobs.has(entry.layer.digest)) return {};
     auto size = static_cast<std::uint64_t>(entry.layer.size);
-    WriterSink sink(blobs, {entry.layer.digest, size});
+    fetch::StoreSink sink(blobs, {entry.layer.digest, size});
     TRY_CTX(m_client.fetch_blob(m_repo, entry.layer.digest, size, sink),
             "cache repo " + describe() + ": layer " + entry.layer.digest.str());
     TRY(sink.commit());

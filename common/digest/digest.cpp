@@ -89,19 +89,32 @@ void Hasher::update(const void* data, std::size_t size) {
   m_bytes += size;
 }
 
-Digest Hasher::finish() {
+namespace {
+Digest finish_ctx(EVP_MD_CTX* ctx, Algorithm algorithm) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(m_impl->ctx.get(), md, &len);
+  EVP_DigestFinal_ex(ctx, md, &len);
   static const char* hexdigits = "0123456789abcdef";
   std::string hex(len * 2, '0');
   for (unsigned int i = 0; i < len; ++i) {
     hex[2 * i] = hexdigits[md[i] >> 4];
     hex[2 * i + 1] = hexdigits[md[i] & 15];
   }
+  return *Digest::from_hex(algorithm, hex);
+}
+}  // namespace
+
+Digest Hasher::finish() {
+  Digest d = finish_ctx(m_impl->ctx.get(), m_algorithm);
   EVP_DigestInit_ex(m_impl->ctx.get(), evp_md(m_algorithm), nullptr);
   m_bytes = 0;
-  return *Digest::from_hex(m_algorithm, hex);
+  return d;
+}
+
+Digest Hasher::peek() const {
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> copy{EVP_MD_CTX_new()};
+  EVP_MD_CTX_copy_ex(copy.get(), m_impl->ctx.get());
+  return finish_ctx(copy.get(), m_algorithm);
 }
 
 Digest sha256(std::string_view data) {

@@ -56,6 +56,9 @@ class Hasher {
   std::uint64_t bytes() const { return m_bytes; }
   // Finishes and returns the digest; the hasher is reset and may be reused.
   Digest finish();
+  // The digest of everything so far, leaving the hasher as it was (more updates may follow).
+  Digest peek() const;
+  Algorithm algorithm() const { return m_algorithm; }
 
  private:
   struct Impl;

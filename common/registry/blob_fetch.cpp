@@ -1,7 +1,8 @@
 // Blob downloads: streamed, verified while streaming, resumed after a cut.
 //
-// Bytes go to the caller's sink as they arrive and into a hasher at the same time; nothing is
-// trusted until the whole blob is in: size (when the caller knows it) and digest are checked at
+// Bytes go to the caller's sink as they arrive and into a hasher at the same time (or only to the
+// sink, when it hashes them itself: a BlobWriter does, and one pass of SHA-256 is most of a
+// warm's CPU); nothing is trusted until the whole blob is in: size (when the caller knows it) and digest are checked at
 // the end, and a mismatch restarts the sink (discarding what it holds) before returning corrupt.
 // More bytes than the expected size abort the transfer at once.
 //
@@ -35,6 +36,7 @@ Result<void> Client::fetch_blob_from(const PullSource& source, const digest::Dig
                                      BlobSink& sink) {
   std::string context = "GET " + source.registry + "/v2/" + source.repository + "/blobs/" + d.str();
   digest::Hasher hasher(d.algorithm());
+  const bool sink_hashes = sink.hashes_written(d.algorithm());
   std::uint64_t received = 0;
   int failures = 0;
   const int max_failures = m_session->options().retry.max_retries;
@@ -66,7 +68,7 @@ Result<void> Client::fetch_blob_from(const PullSource& source, const digest::Dig
       if (size != 0 && received + n > size) {
         return fail(ErrorKind::corrupt, context + ": more than the expected " + std::to_string(size) + " bytes");
       }
-      hasher.update(data, n);
+      if (!sink_hashes) hasher.update(data, n);
       received += n;
       return sink.write(data, n);
     };
@@ -92,7 +94,7 @@ Result<void> Client::fetch_blob_from(const PullSource& source, const digest::Dig
         return fail(ErrorKind::corrupt, context + ": got " + std::to_string(received) + " bytes, expected " +
                                             std::to_string(size));
       }
-      digest::Digest actual = hasher.finish();
+      digest::Digest actual = sink_hashes ? sink.written_digest() : hasher.finish();
       if (actual != d) {
         (void)sink.restart();
         return fail(ErrorKind::corrupt, context + ": digest mismatch: content hashes to " + actual.str());

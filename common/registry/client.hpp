@@ -45,6 +45,11 @@ class BlobSink {
   virtual Result<void> write(const char* data, std::size_t size) = 0;
   // Discard everything written so far (the server restarted the body, or verification failed).
   virtual Result<void> restart() = 0;
+  // A sink that hashes every byte written since its last restart() with `algorithm` says so, and
+  // written_digest() returns that digest; the client then verifies with it instead of hashing
+  // the same bytes a second time. A sink that says false is never asked for written_digest().
+  virtual bool hashes_written(digest::Algorithm) const { return false; }
+  virtual digest::Digest written_digest() const { return {}; }
 };
 
 // Collects a blob in memory (configs, small layers, tests).

@@ -52,6 +52,9 @@ class BlobWriter {
   Result<void> write(const void* data, std::size_t size);
   Result<void> write(std::string_view data) { return write(data.data(), data.size()); }
   std::uint64_t bytes_written() const { return m_bytes; }
+  // The digest of what was written so far, in the expectation's algorithm (sha256 without one).
+  digest::Digest digest_so_far() const { return m_hasher.peek(); }
+  digest::Algorithm algorithm() const { return m_hasher.algorithm(); }
 
   // Verifies against the expectation (corrupt on mismatch, temp removed), makes the blob
   // durable and visible. If the blob already exists the temp file is simply dropped.

@@ -23,6 +23,11 @@ TEST(Digest, HashesKnownVectors) {
   EXPECT_EQ(h.finish(), strata::digest::sha256("abc"));
   h.update("abc");  // reusable after finish
   EXPECT_EQ(h.finish(), strata::digest::sha256("abc"));
+  h.update("ab");
+  EXPECT_EQ(h.peek(), strata::digest::sha256("ab"));  // peek leaves the state alone
+  h.update("c");
+  EXPECT_EQ(h.peek(), strata::digest::sha256("abc"));
+  EXPECT_EQ(h.finish(), strata::digest::sha256("abc"));
   Hasher h512(Algorithm::sha512);
   h512.update("abc");
   EXPECT_EQ(h512.finish().hex().substr(0, 16), "ddaf35a193617aba");

@@ -161,6 +161,83 @@ TEST(BlobFetch, MirrorFailureFallsBackToOriginal) {
   EXPECT_EQ(t->matching(Method::get, "registry-1.docker.io/v2/library/busybox/blobs/").size(), 1u);
 }
 
+// A sink that hashes what it holds (as StoreSink does through its BlobWriter); `lie` makes it
+// report the digest of other bytes, which the client must then reject.
+class HashingSink final : public registry::BlobSink {
+ public:
+  Result<void> write(const char* data, std::size_t n) override {
+    m_data.append(data, n);
+    m_hasher.update(data, n);
+    return {};
+  }
+  Result<void> restart() override {
+    m_data.clear();
+    m_hasher = digest::Hasher();
+    ++restarts;
+    return {};
+  }
+  bool hashes_written(digest::Algorithm a) const override { return a == digest::Algorithm::sha256; }
+  digest::Digest written_digest() const override {
+    ++asked;
+    return lie ? digest::sha256("other bytes") : m_hasher.peek();
+  }
+  const std::string& data() const { return m_data; }
+
+  bool lie = false;
+  int restarts = 0;
+  mutable int asked = 0;
+
+ private:
+  std::string m_data;
+  digest::Hasher m_hasher;
+};
+
+TEST(BlobFetch, TrustsTheSinksHashAcrossResumes) {
+  BlobServer server;
+  server.cuts = 2;
+  auto t = std::make_shared<FakeTransport>([&](const Recorded& r) { return server.handle(r); });
+  FakeEnv env;
+  HashingSink sink;
+  auto r = make_client(t, env)->fetch_blob(parse_ref("reg.test/a/b"), server.digest, server.blob.size(), sink);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(sink.data(), server.blob);
+  EXPECT_EQ(sink.asked, 1);
+  EXPECT_EQ(sink.restarts, 0);
+}
+
+TEST(BlobFetch, SinkHashMismatchIsCorrupt) {
+  BlobServer server;
+  auto t = std::make_shared<FakeTransport>([&](const Recorded& r) { return server.handle(r); });
+  FakeEnv env;
+  HashingSink sink;
+  sink.lie = true;
+  auto r = make_client(t, env)->fetch_blob(parse_ref("reg.test/a/b"), server.digest, server.blob.size(), sink);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), ErrorKind::corrupt);
+  EXPECT_TRUE(sink.data().empty());
+}
+
+TEST(BlobFetch, CorruptMirrorFallsBackWithAHashingSink) {
+  BlobServer server;
+  auto t = std::make_shared<FakeTransport>([&](const Recorded& r) {
+    if (r.url.starts_with("https://mirror.test/v2/library")) {
+      Reply bad = server.handle(r);
+      bad.body[10] ^= 1;
+      return bad;
+    }
+    return server.handle(r);
+  });
+  FakeEnv env;
+  registry::RegistryOptions options;
+  options.registry_mirrors = {"mirror.test"};
+  HashingSink sink;
+  auto r = make_client(t, env, options)->fetch_blob(parse_ref("busybox"), server.digest, server.blob.size(), sink);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(sink.data(), server.blob);
+  EXPECT_EQ(t->matching(Method::get, "mirror.test/v2/library/busybox/blobs/").size(), 1u);
+  EXPECT_EQ(t->matching(Method::get, "registry-1.docker.io/v2/library/busybox/blobs/").size(), 1u);
+}
+
 TEST(BlobSize, ExistsAndMissing) {
   auto t = std::make_shared<FakeTransport>([](const Recorded& r) {
     if (r.url.ends_with("/v2/")) return ok_ping();
