@@ -27,7 +27,6 @@ class InspectCommand : public Command {
       snap = TRY(load_snapshot(view));
     }
     auto graph = prune::CacheGraph::build(snap);
-    auto now = ctx.clock();
 
     // Which entries the target names.
     std::vector<std::size_t> selected;
@@ -72,7 +71,7 @@ class InspectCommand : public Command {
     nlohmann::json doc{{"target", m_target}, {"entries", nlohmann::json::array()}};
     for (auto i : selected) {
       const auto& e = graph.entries()[i];
-      auto j = entry_json(graph, e, now);
+      auto j = entry_json(graph, e);
       j["blobs"] = nlohmann::json::array();
       std::set<std::size_t> sharing;
       for (auto b : e.blobs) {

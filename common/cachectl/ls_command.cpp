@@ -51,10 +51,20 @@ class LsCommand : public Command {
       return a->name < b->name;
     });
 
-    if (ctx.json) {
-      nlohmann::json images = nlohmann::json::array(), layers = nlohmann::json::array();
-      for (const auto* e : shown) (e->kind == prune::EntryKind::image ? images : layers).push_back(entry_json(graph, *e, now));
-      ctx.out << nlohmann::json{{"images", images}, {"layers", layers}}.dump(2) << "\n";
+    if (ctx.json) {  // streamed: a document of 100k entries cost more than reading the index
+      util::JsonWriter w(ctx.out);
+      w.begin_object();
+      for (auto kind : {prune::EntryKind::image, prune::EntryKind::layer}) {
+        w.key(kind == prune::EntryKind::image ? "images" : "layers").begin_array();
+        for (const auto* e : shown) {
+          if (e->kind != kind) continue;
+          w.begin_object();
+          write_entry_fields(w, graph, *e);
+          w.end_object();
+        }
+        w.end_array();
+      }
+      w.end_object().finish();
       return 0;
     }
     Table images({"REFERENCE", "PLATFORM", "DIGEST", "SIZE", "FETCHED", "LAST USED", "USES"});

@@ -73,29 +73,24 @@ class PruneCommand : public Command {
     BlobRemoval removal;
     if (!m_dry_run) removal = TRY(remove_blobs(cache, digests, sizes));
 
-    if (ctx.json) {
-      nlohmann::json entries = nlohmann::json::array();
+    if (ctx.json) {  // streamed, like ls: a prune may list many thousands of entries
+      util::JsonWriter w(ctx.out);
+      w.begin_object().member("dry_run", m_dry_run).key("removed").begin_array();
       for (const auto& ev : plan.evict) {
-        auto j = entry_json(*graph, graph->entries()[ev.entry], now);
-        j["reason"] = std::string(prune::to_string(ev.reason));
-        entries.push_back(std::move(j));
+        w.begin_object();
+        write_entry_fields(w, *graph, graph->entries()[ev.entry]);
+        w.member("reason", prune::to_string(ev.reason)).end_object();
       }
-      nlohmann::json blobs = nlohmann::json::array();
-      for (const auto& d : digests) blobs.push_back(d.str());
-      ctx.out << nlohmann::json{{"dry_run", m_dry_run},
-                                {"removed", entries},
-                                {"blobs", blobs},
-                                {"bytes", plan.bytes},
-                                {"used_before", plan.used_before},
-                                {"used_after", plan.used_after},
-                                {"target_met", plan.target_met},
-                                {"kept", {{"keep_list", plan.kept_by_list},
-                                          {"leased", plan.kept_by_lease},
-                                          {"keep_last", plan.kept_by_keep_last}}},
-                                {"blobs_kept_leased", removal.kept_leased},
-                                {"errors", removal.errors}}
-                         .dump(2)
-              << "\n";
+      w.end_array().key("blobs").begin_array();
+      for (const auto& d : digests) w.value(d.str());
+      w.end_array();
+      w.member("bytes", plan.bytes).member("used_before", plan.used_before).member("used_after", plan.used_after);
+      w.member("target_met", plan.target_met);
+      w.key("kept").begin_object().member("keep_list", plan.kept_by_list).member("leased", plan.kept_by_lease);
+      w.member("keep_last", plan.kept_by_keep_last).end_object();
+      w.member("blobs_kept_leased", removal.kept_leased).key("errors").begin_array();
+      for (const auto& e : removal.errors) w.value(e);
+      w.end_array().end_object().finish();
     } else {
       Table t({"TYPE", "NAME", "SIZE", "LAST USED", "REASON"});
       for (const auto& ev : plan.evict) {

@@ -17,6 +17,7 @@
 #include "prune/graph.hpp"
 #include "prune/policy.hpp"
 #include "store/cache_dir.hpp"
+#include "util/json_writer.hpp"
 #include "util/result.hpp"
 
 namespace strata::cachectl {
@@ -84,6 +85,9 @@ Result<BlobRemoval> remove_blobs(const store::CacheDir& cache, const std::vector
 // were dropped. Does not commit.
 Result<std::size_t> drop_records_referring(store::WriteSession& session, const std::set<digest::Digest>& digests);
 
-nlohmann::json entry_json(const prune::CacheGraph& graph, const prune::Entry& e, store::TimePoint now);
+// An entry's fields (type, name, digests, size, times, uses), into an object the caller opened.
+void write_entry_fields(util::JsonWriter& w, const prune::CacheGraph& graph, const prune::Entry& e);
+// The same fields as a document (inspect adds to it; lists stream with write_entry_fields).
+nlohmann::json entry_json(const prune::CacheGraph& graph, const prune::Entry& e);
 
 }  // namespace strata::cachectl

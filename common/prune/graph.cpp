@@ -1,6 +1,7 @@
 #include "prune/graph.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace strata::prune {
 
@@ -14,30 +15,75 @@ std::string CacheGraph::repository_of(const std::string& reference) {
   return repo;
 }
 
-BlobId CacheGraph::intern(const digest::Digest& d, std::uint64_t size_hint) {
-  auto [it, inserted] = m_ids.try_emplace(d, static_cast<BlobId>(m_digests.size()));
-  if (inserted) {
-    m_digests.push_back(d);
-    m_sizes.push_back(size_hint);
-    m_refcounts.push_back(0);
-  } else if (m_sizes[it->second] == 0) {
-    m_sizes[it->second] = size_hint;
+namespace {
+
+// A digest's hex is uniformly random: 16 of its characters hash as well as all of them.
+std::size_t quick_hash(const digest::Digest& d) {
+  const std::string& hex = d.hex();
+  if (hex.size() < 16) return std::hash<std::string>()(hex);
+  std::uint64_t a, b;
+  std::memcpy(&a, hex.data(), 8);
+  std::memcpy(&b, hex.data() + 8, 8);
+  std::uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull);  // then MurmurHash3's 64-bit finaliser
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h);
+}
+
+}  // namespace
+
+std::size_t CacheGraph::slot_of(const digest::Digest& d, std::size_t hash) const {
+  const std::size_t mask = m_slots.size() - 1;
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = m_slots[i];
+    if (s.id_plus_one == 0 || (s.hash == tag && *m_digests[s.id_plus_one - 1] == d)) return i;
   }
-  return it->second;
+}
+
+void CacheGraph::grow() {
+  std::vector<Slot> old = std::move(m_slots);
+  m_slots.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  for (const Slot& s : old) {
+    if (s.id_plus_one == 0) continue;
+    const digest::Digest& d = *m_digests[s.id_plus_one - 1];
+    m_slots[slot_of(d, quick_hash(d))] = s;
+  }
+}
+
+BlobId CacheGraph::intern(const digest::Digest& d, std::uint64_t size_hint) {
+  if ((m_digests.size() + 1) * 2 > m_slots.size()) grow();  // load factor ≤ 1/2
+  const std::size_t hash = quick_hash(d);
+  Slot& s = m_slots[slot_of(d, hash)];
+  if (s.id_plus_one != 0) {
+    BlobId id = s.id_plus_one - 1;
+    if (m_sizes[id] == 0) m_sizes[id] = size_hint;
+    return id;
+  }
+  auto id = static_cast<BlobId>(m_digests.size());
+  s = Slot{id + 1, static_cast<std::uint32_t>(hash >> 32)};
+  m_digests.push_back(&d);
+  m_sizes.push_back(size_hint);
+  m_refcounts.push_back(0);
+  return id;
 }
 
 std::optional<BlobId> CacheGraph::find(const digest::Digest& d) const {
-  auto it = m_ids.find(d);
-  if (it == m_ids.end()) return std::nullopt;
-  return it->second;
+  if (m_slots.empty()) return std::nullopt;
+  const Slot& s = m_slots[slot_of(d, quick_hash(d))];
+  if (s.id_plus_one == 0) return std::nullopt;
+  return s.id_plus_one - 1;
 }
 
 CacheGraph CacheGraph::build(const Snapshot& snapshot) {
   CacheGraph g;
   g.m_snapshot = &snapshot;
   std::size_t expected = snapshot.blobs.size() + snapshot.manifests.size();
-  g.m_ids.reserve(expected);
   g.m_digests.reserve(expected);
+  while (g.m_slots.size() < expected * 2 + 2) g.grow();
   for (const auto& b : snapshot.blobs) g.intern(b.digest, b.size);
   g.m_manifest_at.reserve(snapshot.manifests.size());
   for (std::size_t i = 0; i < snapshot.manifests.size(); ++i) {

@@ -61,7 +61,7 @@ class CacheGraph {
   const Snapshot& snapshot() const { return *m_snapshot; }
   const std::vector<Entry>& entries() const { return m_entries; }
   std::size_t blob_count() const { return m_digests.size(); }
-  const digest::Digest& digest(BlobId id) const { return m_digests[id]; }
+  const digest::Digest& digest(BlobId id) const { return *m_digests[id]; }
   std::uint64_t size(BlobId id) const { return m_sizes[id]; }
   std::optional<BlobId> find(const digest::Digest& d) const;
   // How many entries hold each blob (indexed by BlobId).
@@ -79,15 +79,25 @@ class CacheGraph {
   static std::string repository_of(const std::string& reference);
 
  private:
-  BlobId intern(const digest::Digest& d, std::uint64_t size_hint);
+  BlobId intern(const digest::Digest& d, std::uint64_t size_hint);  // d must live in the snapshot
+  std::size_t slot_of(const digest::Digest& d, std::size_t hash) const;  // its slot, or the empty one to use
+  void grow();
+
 
   const Snapshot* m_snapshot = nullptr;
   std::vector<Entry> m_entries;
-  std::vector<digest::Digest> m_digests;
+  std::vector<const digest::Digest*> m_digests;  // into the snapshot's records
   std::vector<std::uint64_t> m_sizes;
   std::vector<std::uint32_t> m_refcounts;
-  std::unordered_map<digest::Digest, BlobId> m_ids;
-  std::unordered_map<digest::Digest, std::size_t> m_manifest_at;  // digest → Snapshot::manifests index
+  // digest → BlobId: open addressing over m_digests (no allocation per digest; a graph of 100k
+  // entries interns half a million digests). A slot holds BlobId + 1 (0 = empty) and 32 bits of
+  // the hash, compared before the digest itself so that a probe rarely leaves the table.
+  struct Slot {
+    BlobId id_plus_one = 0;
+    std::uint32_t hash = 0;
+  };
+  std::vector<Slot> m_slots;
+  std::unordered_map<digest::Digest, std::size_t> m_manifest_at;  // digest → Snapshot::manifests index  // digest → Snapshot::manifests index
   std::uint64_t m_known_bytes = 0;
 };
 

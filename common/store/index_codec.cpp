@@ -17,7 +17,9 @@
 // Unix milliseconds; sizes and counters are unsigned integers; optional fields are omitted.
 // Unknown fields are ignored when decoding, so adding a field does not need a new schema
 // version; changing the meaning of a key or a field does (then older databases are rebuilt
-// from the blobs by reindex, newer ones are refused).
+// from the blobs by reindex, newer ones are refused). Values are written with nlohmann::json and
+// read with record_reader.hpp, which visits the fields without building a document (cachectl
+// reads every record of the index on each ls, du and prune).
 //
 //   img:  {"m":digest,"mt":media type,"ms":size,"i":digest,"it":media type,"is":size,
 //          "f":fetched,"u":last used,"n":use count,"t":total size}
@@ -29,8 +31,11 @@
 #include "store/index_codec.hpp"
 
 #include <charconv>
+#include <optional>
 
 #include <nlohmann/json.hpp>
+
+#include "store/record_reader.hpp"
 
 namespace strata::store::codec {
 
@@ -42,48 +47,54 @@ Error bad(std::string_view key, std::string_view why) {
   return Error(ErrorKind::corrupt, "cache index record '" + std::string(key) + "': " + std::string(why));
 }
 
-Result<json> parse(std::string_view key, std::string_view value) {
-  json j = json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return fail(bad(key, "value is not a JSON object"));
-  return j;
-}
+// Compact JSON; bytes that are not UTF-8 (a step's text may hold any) become U+FFFD instead of
+// throwing.
+std::string compact(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-Result<digest::Digest> get_digest(const json& j, const char* field, std::string_view key) {
-  auto it = j.find(field);
-  if (it == j.end() || !it->is_string()) return fail(bad(key, std::string("missing digest field ") + field));
-  auto d = digest::Digest::parse(it->get_ref<const std::string&>());
-  if (!d) return fail(bad(key, d.error().message()));
-  return *d;
-}
+Error not_an_object(std::string_view key) { return bad(key, "value is not a JSON object"); }
 
-std::string get_string(const json& j, const char* field) {
-  auto it = j.find(field);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+// Field readers with the lenient typing the codec has always had: a field of the wrong type
+// reads as empty, 0 or the epoch, except digests, which must be strings that parse.
+std::string text(const FieldValue& v) { return v.is_string() ? std::string(v.text) : std::string(); }
+std::uint64_t u64(const FieldValue& v) { return v.is_unsigned() ? v.number : 0; }
+TimePoint time(const FieldValue& v) { return v.is_integer() ? from_unix_ms(v.as_int64()) : TimePoint{}; }
 
-std::uint64_t get_u64(const json& j, const char* field) {
-  auto it = j.find(field);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
-}
+struct DigestField {
+  bool seen = false;
+  std::optional<Result<digest::Digest>> parsed;  // nullopt: not a string
 
-TimePoint get_time(const json& j, const char* field) {
-  auto it = j.find(field);
-  return it != j.end() && it->is_number_integer() ? from_unix_ms(it->get<std::int64_t>()) : TimePoint{};
-}
-
-Result<std::vector<digest::Digest>> get_digests(const json& j, const char* field, std::string_view key) {
-  std::vector<digest::Digest> out;
-  auto it = j.find(field);
-  if (it == j.end()) return out;
-  if (!it->is_array()) return fail(bad(key, std::string(field) + " is not an array"));
-  for (const auto& e : *it) {
-    if (!e.is_string()) return fail(bad(key, std::string(field) + " holds a non-string"));
-    auto d = digest::Digest::parse(e.get_ref<const std::string&>());
-    if (!d) return fail(bad(key, d.error().message()));
-    out.push_back(std::move(*d));
+  void set(const FieldValue& v) {
+    seen = true;
+    parsed.reset();
+    if (v.is_string()) parsed = digest::Digest::parse(v.text);
   }
-  return out;
-}
+  Result<digest::Digest> get(std::string_view key, const char* field) const {
+    if (!parsed) return fail(bad(key, std::string("missing digest field ") + field));
+    if (!*parsed) return fail(bad(key, parsed->error().message()));
+    return **parsed;
+  }
+};
+
+struct DigestsField {
+  bool valid = true;
+  std::vector<std::string> items;
+
+  void set(const FieldValue& v) {
+    valid = v.kind == FieldValue::Kind::string_array;
+    items = v.items;
+  }
+  Result<std::vector<digest::Digest>> get(std::string_view key, const char* field) const {
+    if (!valid) return fail(bad(key, std::string(field) + " is not an array of strings"));
+    std::vector<digest::Digest> out;
+    out.reserve(items.size());
+    for (const auto& item : items) {
+      auto d = digest::Digest::parse(item);
+      if (!d) return fail(bad(key, d.error().message()));
+      out.push_back(std::move(*d));
+    }
+    return out;
+  }
+};
 
 Result<digest::Digest> digest_from_key(std::string_view key, std::string_view prefix) {
   auto d = digest::Digest::parse(key.substr(prefix.size()));
@@ -140,7 +151,7 @@ std::string encode(const ImageRecord& r) {
   j["u"] = to_unix_ms(r.last_used);
   j["n"] = r.use_count;
   j["t"] = r.total_size;
-  return j.dump();
+  return compact(j);
 }
 
 std::string encode(const ManifestRecord& r) {
@@ -150,7 +161,7 @@ std::string encode(const ManifestRecord& r) {
   if (!r.manifests.empty()) j["m"] = digests(r.manifests);
   if (!r.platform.empty()) j["p"] = r.platform;
   j["a"] = to_unix_ms(r.added);
-  return j.dump();
+  return compact(j);
 }
 
 std::string encode(const BlobRecord& r) {
@@ -159,82 +170,110 @@ std::string encode(const BlobRecord& r) {
   j["a"] = to_unix_ms(r.added);
   j["u"] = to_unix_ms(r.last_used);
   j["n"] = r.use_count;
-  return j.dump();
+  return compact(j);
 }
 
 std::string encode(const LayerCacheRecord& r) {
   json j = {{"m", r.manifest.str()}, {"l", r.layer.str()}, {"d", r.diff_id.str()}, {"st", r.step},
             {"p", r.platform},       {"c", to_unix_ms(r.created)}, {"u", to_unix_ms(r.last_used)},
             {"h", r.hits},           {"s", r.size}};
-  return j.dump();
+  return compact(j);
 }
 
 std::string encode_counter(std::uint64_t value) { return std::to_string(value); }
 
 Result<ImageRecord> decode_image(std::string_view key, std::string_view value) {
   auto [ref, platform] = TRY(split_pair(key, k_image_prefix));
-  json j = TRY(parse(key, value));
   ImageRecord r;
   r.reference = std::move(ref);
   r.platform = std::move(platform);
-  r.manifest = TRY(get_digest(j, "m", key));
-  r.manifest_media_type = get_string(j, "mt");
-  r.manifest_size = get_u64(j, "ms");
-  if (j.contains("i")) {
-    r.index = TRY(get_digest(j, "i", key));
-    r.index_media_type = get_string(j, "it");
-    r.index_size = get_u64(j, "is");
+  DigestField manifest, index;
+  bool ok = read_record(value, [&](std::string_view name, const FieldValue& v) {
+    if (name == "m") manifest.set(v);
+    else if (name == "mt") r.manifest_media_type = text(v);
+    else if (name == "ms") r.manifest_size = u64(v);
+    else if (name == "i") index.set(v);
+    else if (name == "it") r.index_media_type = text(v);
+    else if (name == "is") r.index_size = u64(v);
+    else if (name == "f") r.fetched = time(v);
+    else if (name == "u") r.last_used = time(v);
+    else if (name == "n") r.use_count = u64(v);
+    else if (name == "t") r.total_size = u64(v);
+    return true;
+  });
+  if (!ok) return fail(not_an_object(key));
+  r.manifest = TRY(manifest.get(key, "m"));
+  if (index.seen) {
+    r.index = TRY(index.get(key, "i"));
+  } else {  // "it" and "is" mean something only with "i"
+    r.index_media_type.clear();
+    r.index_size = 0;
   }
-  r.fetched = get_time(j, "f");
-  r.last_used = get_time(j, "u");
-  r.use_count = get_u64(j, "n");
-  r.total_size = get_u64(j, "t");
   return r;
 }
 
 Result<ManifestRecord> decode_manifest(std::string_view key, std::string_view value) {
-  json j = TRY(parse(key, value));
   ManifestRecord r;
   r.digest = TRY(digest_from_key(key, k_manifest_prefix));
-  std::string kind = get_string(j, "k");
+  std::string kind;
+  DigestField config;
+  DigestsField layers, children;
+  bool ok = read_record(value, [&](std::string_view name, const FieldValue& v) {
+    if (name == "k") kind = text(v);
+    else if (name == "mt") r.media_type = text(v);
+    else if (name == "s") r.size = u64(v);
+    else if (name == "c") config.set(v);
+    else if (name == "l") layers.set(v);
+    else if (name == "m") children.set(v);
+    else if (name == "p") r.platform = text(v);
+    else if (name == "a") r.added = time(v);
+    return true;
+  });
+  if (!ok) return fail(not_an_object(key));
   if (kind == "index") r.kind = ManifestKind::index;
   else if (kind == "image") r.kind = ManifestKind::image;
   else return fail(bad(key, "unknown manifest kind '" + kind + "'"));
-  r.media_type = get_string(j, "mt");
-  r.size = get_u64(j, "s");
-  if (j.contains("c")) r.config = TRY(get_digest(j, "c", key));
-  r.layers = TRY(get_digests(j, "l", key));
-  r.manifests = TRY(get_digests(j, "m", key));
-  r.platform = get_string(j, "p");
-  r.added = get_time(j, "a");
+  if (config.seen) r.config = TRY(config.get(key, "c"));
+  r.layers = TRY(layers.get(key, "l"));
+  r.manifests = TRY(children.get(key, "m"));
   return r;
 }
 
 Result<BlobRecord> decode_blob(std::string_view key, std::string_view value) {
-  json j = TRY(parse(key, value));
   BlobRecord r;
   r.digest = TRY(digest_from_key(key, k_blob_prefix));
-  r.size = get_u64(j, "s");
-  r.media_type = get_string(j, "mt");
-  r.added = get_time(j, "a");
-  r.last_used = get_time(j, "u");
-  r.use_count = get_u64(j, "n");
+  bool ok = read_record(value, [&](std::string_view name, const FieldValue& v) {
+    if (name == "s") r.size = u64(v);
+    else if (name == "mt") r.media_type = text(v);
+    else if (name == "a") r.added = time(v);
+    else if (name == "u") r.last_used = time(v);
+    else if (name == "n") r.use_count = u64(v);
+    return true;
+  });
+  if (!ok) return fail(not_an_object(key));
   return r;
 }
 
 Result<LayerCacheRecord> decode_layer_cache(std::string_view key, std::string_view value) {
-  json j = TRY(parse(key, value));
   LayerCacheRecord r;
   r.key = std::string(key.substr(k_layer_cache_prefix.size()));
-  r.manifest = TRY(get_digest(j, "m", key));
-  r.layer = TRY(get_digest(j, "l", key));
-  r.diff_id = TRY(get_digest(j, "d", key));
-  r.step = get_string(j, "st");
-  r.platform = get_string(j, "p");
-  r.created = get_time(j, "c");
-  r.last_used = get_time(j, "u");
-  r.hits = get_u64(j, "h");
-  r.size = get_u64(j, "s");
+  DigestField manifest, layer, diff_id;
+  bool ok = read_record(value, [&](std::string_view name, const FieldValue& v) {
+    if (name == "m") manifest.set(v);
+    else if (name == "l") layer.set(v);
+    else if (name == "d") diff_id.set(v);
+    else if (name == "st") r.step = text(v);
+    else if (name == "p") r.platform = text(v);
+    else if (name == "c") r.created = time(v);
+    else if (name == "u") r.last_used = time(v);
+    else if (name == "h") r.hits = u64(v);
+    else if (name == "s") r.size = u64(v);
+    return true;
+  });
+  if (!ok) return fail(not_an_object(key));
+  r.manifest = TRY(manifest.get(key, "m"));
+  r.layer = TRY(layer.get(key, "l"));
+  r.diff_id = TRY(diff_id.get(key, "d"));
   return r;
 }
 

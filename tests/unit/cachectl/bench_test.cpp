@@ -2,6 +2,7 @@
 // entries (90k layer-cache entries, 10k images over 100 repositories, every blob a real file) and
 // times ls, du, prune --dry-run and a prune that removes 10k entries. Targets: < 1 s for the
 // first three, < 5 s for the prune. Prints medians of STRATA_BENCH_RUNS (default 3) runs.
+// STRATA_BENCH_KEEP=DIR keeps a copy of the generated cache dir there, to profile cachectl on.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -119,6 +120,10 @@ TEST(CachectlBench, HundredThousandEntries) {
   std::printf("[bench] generated 100k entries in %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - gen_start).count());
   std::fflush(stdout);
+  if (const char* keep = std::getenv("STRATA_BENCH_KEEP")) {  // a copy to profile the tool on
+    std::string cmd = "cp -a '" + root + "' '" + keep + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
 
   std::vector<double> ls, du, dry;
   for (int i = 0; i < runs; ++i) {
