@@ -95,14 +95,17 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 : >"$work/warmer.txt"; : >"$work/skopeo.txt"; : >"$work/rewarm.txt"
-# Outputs are deleted between measurements, untimed and not in the background: a deletion running
-# alongside the next measurement would slow whichever tool it overlaps.
+# Every measurement starts with no dirty pages (an untimed sync after each: skopeo does not fsync,
+# and its writeback would otherwise land in the next warmer measurement), and nothing is deleted
+# until the end (deleting on this discard-mounted disk slows file creation that follows; see
+# ../shared/environment.md). Both tools write into fresh directories, alternating.
+sync
 for r in $(seq 1 "$rounds"); do
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/warmer.txt"
   measure "$warmer" --cache-dir "$work/w$r" --image "$ref" --insecure-registry "$host" >>"$work/rewarm.txt"
-  rm -rf "$work/w$r"; sync
+  sync
   measure skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/s$r:bench" >>"$work/skopeo.txt"
-  rm -rf "$work/s$r"; sync
+  sync
 done
 w=$(cut -d' ' -f1 "$work/warmer.txt" | median); s=$(cut -d' ' -f1 "$work/skopeo.txt" | median)
 rw=$(cut -d' ' -f1 "$work/rewarm.txt" | median)

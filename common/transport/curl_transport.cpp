@@ -11,6 +11,8 @@
 #include "transport/curl_transport.hpp"
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -36,6 +38,39 @@ struct SlistDeleter {
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 std::once_flag g_global_init;
+
+// libcurl's default CA directory when it can stand in for its default CA bundle, else "".
+//
+// OpenSSL parses a bundle file whole for every new TLS connection (~50 ms for Debian's 140 roots:
+// half of a re-warm); a directory of subject-hash links is looked up lazily, one issuer at a time.
+// Debian's libcurl uses both (cainfo /etc/ssl/certs/ca-certificates.crt, capath /etc/ssl/certs),
+// which update-ca-certificates writes together, so the directory alone trusts the same roots —
+// unless someone appended a CA to the bundle by hand (a common Dockerfile habit), which leaves the
+// bundle newer than the directory: then the bundle stays. A directory without hash links is
+// never used alone either.
+const std::string& default_ca_dir_alone() {
+  static const std::string dir = []() -> std::string {
+    const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
+    if (!v || v->age < CURLVERSION_SEVENTH || !v->cainfo || !v->capath) return "";
+    struct stat bundle {}, certs {};
+    if (::stat(v->cainfo, &bundle) != 0 || ::stat(v->capath, &certs) != 0 || !S_ISDIR(certs.st_mode)) return "";
+    auto ns = [](const timespec& t) { return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+    if (ns(bundle.st_mtim) > ns(certs.st_mtim)) return "";
+    DIR* d = ::opendir(v->capath);
+    if (!d) return "";
+    bool hashed = false;
+    while (const dirent* e = ::readdir(d)) {
+      std::string_view name(e->d_name);
+      if (name.size() == 10 && name.substr(8) == ".0" && name.find_first_not_of("0123456789abcdef") == 8) {
+        hashed = true;
+        break;
+      }
+    }
+    ::closedir(d);
+    return hashed ? std::string(v->capath) : "";
+  }();
+  return dir;
+}
 
 Error curl_error(CURLcode code, std::string_view what, const char* detail) {
   std::string message = std::string(what) + ": " + curl_easy_strerror(code);
@@ -220,7 +255,15 @@ Result<Response> CurlTransport::perform(const Request& request) {
 
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L);
-  if (!request.tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+  if (!request.tls.ca_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+  } else if (!request.tls.verify) {  // nothing to verify against: load no CA store at all
+    curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+    curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+  } else if (const std::string& dir = default_ca_dir_alone(); !dir.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);  // the same roots, looked up lazily
+    curl_easy_setopt(h, CURLOPT_CAPATH, dir.c_str());
+  }
   if (!request.tls.client_cert_file.empty()) {
     curl_easy_setopt(h, CURLOPT_SSLCERT, request.tls.client_cert_file.c_str());
     curl_easy_setopt(h, CURLOPT_SSLKEY, request.tls.client_key_file.c_str());

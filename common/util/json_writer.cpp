@@ -102,7 +102,8 @@ JsonWriter& JsonWriter::value(std::string_view s) {
   return *this;
 }
 
-JsonWriter& JsonWriter::value(std::uint64_t n) {
+template <class Integer>
+JsonWriter& JsonWriter::integer(Integer n) {
   before_value();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
@@ -110,13 +111,8 @@ JsonWriter& JsonWriter::value(std::uint64_t n) {
   return *this;
 }
 
-JsonWriter& JsonWriter::value(std::int64_t n) {
-  before_value();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  m_buf.append(buf, r.ptr);
-  return *this;
-}
+JsonWriter& JsonWriter::value(std::uint64_t n) { return integer(n); }
+JsonWriter& JsonWriter::value(std::int64_t n) { return integer(n); }
 
 JsonWriter& JsonWriter::value(bool b) {
   before_value();

@@ -54,6 +54,8 @@ class JsonWriter {
   void flush();
 
  private:
+  template <class Integer>
+  JsonWriter& integer(Integer n);
   void before_value();
   void newline_indent();
   void close(char bracket);
