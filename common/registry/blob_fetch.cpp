@@ -2,8 +2,9 @@
 //
 // Bytes go to the caller's sink as they arrive and into a hasher at the same time (or only to the
 // sink, when it hashes them itself: a BlobWriter does, and one pass of SHA-256 is most of a
-// warm's CPU); nothing is trusted until the whole blob is in: size (when the caller knows it) and digest are checked at
-// the end, and a mismatch restarts the sink (discarding what it holds) before returning corrupt.
+// warm's CPU); nothing is trusted until the whole blob is in: size (when the caller knows it) and
+// digest are checked at the end, and a mismatch restarts the sink (discarding what it holds)
+// before returning corrupt.
 // More bytes than the expected size abort the transfer at once.
 //
 // A dropped connection is resumed with "Range: bytes=N-" where N is what we already hold, hashing

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include "cachectl/command.hpp"
+#include "cachectl/support.hpp"
 #include "nlohmann/json.hpp"
 #include "store/cache_dir.hpp"
 #include "unit/store/store_test_support.hpp"
@@ -347,6 +349,25 @@ TEST_F(CachectlTest, ReindexRebuildsFromBlobs) {
   auto r = run({"reindex", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_GE(r.json()["blobs"].get<int>(), 3);
+}
+
+}  // namespace
+}  // namespace strata::cachectl
+
+namespace strata::cachectl {
+namespace {
+
+TEST(CachectlSupport, Rfc3339MatchesStrftime) {
+  EXPECT_EQ(rfc3339(store::TimePoint{}), "");
+  for (std::int64_t secs : {1LL, 951782400LL /* 2000-02-29 */, 1709208000LL /* 2024-02-29 12:00 */, 1767225599LL,
+                            4102444800LL /* 2100-01-01 */, 1700000000LL}) {
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[32];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    EXPECT_EQ(rfc3339(store::from_unix_ms(secs * 1000 + 999)), want) << secs;
+  }
 }
 
 }  // namespace
