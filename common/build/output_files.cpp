@@ -12,10 +12,13 @@
 #include "build/outputs.hpp"
 #include "image/index.hpp"
 #include "image/media_types.hpp"
+#include "store/file_ops.hpp"
 #include "store/oci_layout.hpp"
 #include "util/fd.hpp"
 
 namespace strata::build {
+
+using store::write_file_atomic;
 
 namespace {
 
@@ -85,19 +88,6 @@ Result<void> place_blob(const std::string& src, const std::string& dst) {
 }
 
 }  // namespace
-
-Result<void> write_file_atomic(const std::string& path, std::string_view content) {
-  std::string temp = temp_name(path);
-  util::Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd) return fail_errno("create " + temp, errno);
-  archive::FdSink sink(fd.get(), path);
-  auto w = sink.write(content.data(), content.size());
-  if (!w) {
-    ::unlink(temp.c_str());
-    return w;
-  }
-  return commit_temp(fd, temp, path);
-}
 
 Result<void> write_docker_archive(const std::string& path, const AssembledImage& image,
                                   const std::vector<std::string>& repo_tags) {

@@ -52,7 +52,4 @@ struct DigestFiles {
 Result<void> write_digest_files(const DigestFiles& files, const digest::Digest& manifest_digest,
                                 const std::vector<image::Reference>& destinations);
 
-// Writes `content` to `path` through a temp file in the same directory, fsync and rename.
-Result<void> write_file_atomic(const std::string& path, std::string_view content);
-
 }  // namespace strata::build

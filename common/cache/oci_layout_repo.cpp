@@ -19,6 +19,7 @@
 
 #include "cache/cache_repo.hpp"
 #include "image/media_types.hpp"
+#include "store/file_ops.hpp"
 #include "store/oci_layout.hpp"
 #include "util/fd.hpp"
 
@@ -28,58 +29,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-Result<std::string> read_whole(const std::string& path) {
-  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno("open " + path, errno);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("read " + path, errno);
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-Result<void> write_atomic(const std::string& dir, const std::string& name, std::string_view data) {
-  std::string tmp = dir + "/." + name + ".tmp-" + std::to_string(::getpid());
-  std::string dst = dir + "/" + name;
-  {
-    util::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return fail_errno("create " + tmp, errno);
-    std::size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return fail_errno("write " + tmp, err);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return fail_errno("fsync " + tmp, err);
-    }
-  }
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return fail_errno("rename " + tmp, err);
-  }
-  util::Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd) ::fsync(dfd.get());
-  return {};
-}
-
 // index.json as JSON; an absent file is an empty index.
 Result<Json> read_index(const std::string& root) {
   auto path = root + "/index.json";
-  auto bytes = read_whole(path);
+  auto bytes = store::read_file(path);
   if (!bytes) {
     if (bytes.error().kind() == ErrorKind::not_found)
       return Json{{"schemaVersion", 2}, {"mediaType", image::media::oci_index}, {"manifests", Json::array()}};
@@ -192,7 +145,7 @@ class OciLayoutRepo final : public CacheRepo {
     index["manifests"] = std::move(kept);
     index["schemaVersion"] = 2;
     index["mediaType"] = image::media::oci_index;
-    return write_atomic(m_root, "index.json", index.dump());
+    return store::write_file_atomic(m_root + "/index.json", index.dump());
   }
 
   std::string m_root;

@@ -1,14 +1,10 @@
 #include "cache/report.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
-#include "util/fd.hpp"
+#include "store/file_ops.hpp"
 #include "util/units.hpp"
 
 namespace strata::cache {
@@ -109,28 +105,7 @@ std::string CacheReport::to_json() const {
 }
 
 Result<void> write_report(const CacheReport& report, const std::string& path) {
-  std::string data = report.to_json();
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    util::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return fail_errno("--cache-report " + path, errno);
-    std::size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return fail_errno("--cache-report " + path, err);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return fail_errno("--cache-report " + path, err);
-  }
+  TRY_CTX(store::write_file_atomic(path, report.to_json()), "--cache-report " + path);
   return {};
 }
 
