@@ -12,6 +12,8 @@
 #include <deque>
 #include <memory>
 
+#include "util/strings.hpp"
+
 namespace strata::archive {
 namespace {
 
@@ -25,15 +27,7 @@ long sys_openat2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t
 }
 
 void split_into(std::string_view path, std::deque<std::string>& out, bool front) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view comp = path.substr(start, slash - start);
-    if (!comp.empty() && comp != ".") parts.emplace_back(comp);
-    start = slash + 1;
-  }
+  auto parts = util::path_components(path);
   if (front) out.insert(out.begin(), parts.begin(), parts.end());
   else out.insert(out.end(), parts.begin(), parts.end());
 }
@@ -42,27 +36,15 @@ void split_into(std::string_view path, std::deque<std::string>& out, bool front)
 
 Result<std::string> clean_entry_path(std::string_view name) {
   std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start <= name.size()) {
-    std::size_t slash = name.find('/', start);
-    if (slash == std::string_view::npos) slash = name.size();
-    std::string_view comp = name.substr(start, slash - start);
-    start = slash + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") {
-      if (parts.empty())
-        return fail(ErrorKind::corrupt, "entry \"" + std::string(name) + "\": path escapes the root");
-      parts.pop_back();
+  for (auto comp : util::path_components(name)) {
+    if (comp != "..") {
+      parts.push_back(comp);
       continue;
     }
-    parts.push_back(comp);
+    if (parts.empty()) return fail(ErrorKind::corrupt, "entry \"" + std::string(name) + "\": path escapes the root");
+    parts.pop_back();
   }
-  std::string out;
-  for (auto p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  return out;
+  return util::join_components(parts);
 }
 
 std::pair<std::string_view, std::string_view> split_parent(std::string_view path) {

@@ -15,6 +15,7 @@
 
 #include "archive/archive_error.hpp"
 #include "util/fd.hpp"
+#include "util/strings.hpp"
 
 namespace strata::archive {
 namespace {
@@ -58,18 +59,10 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::
 }  // namespace
 
 Result<std::string> normalize_layer_path(std::string_view path) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view comp = path.substr(start, slash - start);
-    start = slash + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") return fail(ErrorKind::invalid_argument, "layer path \"" + std::string(path) + "\" contains \"..\"");
-    if (!out.empty()) out += '/';
-    out += comp;
-  }
+  auto parts = util::path_components(path);
+  if (std::find(parts.begin(), parts.end(), "..") != parts.end())
+    return fail(ErrorKind::invalid_argument, "layer path \"" + std::string(path) + "\" contains \"..\"");
+  std::string out = util::join_components(parts);
   if (out.empty()) return fail(ErrorKind::invalid_argument, "layer path \"" + std::string(path) + "\" names the root");
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "fs/walker.hpp"
+#include "util/strings.hpp"
 
 namespace strata::fs {
 namespace {
@@ -20,20 +21,11 @@ Result<std::string> normalize_image_path(std::string_view path) {
   if (path.find('\0') != std::string_view::npos) {
     return fail(ErrorKind::invalid_argument, "path contains a NUL byte");
   }
-  std::string out;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      return fail(ErrorKind::invalid_argument, "path '" + std::string(path) + "' contains '..'");
-    }
-    if (!out.empty()) out.push_back('/');
-    out.append(part);
+  auto parts = util::path_components(path);
+  if (std::find(parts.begin(), parts.end(), "..") != parts.end()) {
+    return fail(ErrorKind::invalid_argument, "path '" + std::string(path) + "' contains '..'");
   }
+  std::string out = util::join_components(parts);
   if (out.empty()) {
     return fail(ErrorKind::invalid_argument, "path '" + std::string(path) + "' names the root itself");
   }

@@ -22,6 +22,7 @@
 #include "digest/digest.hpp"
 #include "run/step_plan.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 
 namespace strata::run::detail {
@@ -143,26 +144,12 @@ struct MountPoints {
 
   static Result<std::string> lexical_rel(std::string_view path) {
     std::vector<std::string_view> parts;
-    std::size_t pos = 0;
-    while (pos <= path.size()) {
-      std::size_t slash = path.find('/', pos);
-      if (slash == std::string_view::npos) slash = path.size();
-      std::string_view part = path.substr(pos, slash - pos);
-      pos = slash + 1;
-      if (part.empty() || part == ".") continue;
-      if (part == "..") {
-        if (!parts.empty()) parts.pop_back();
-        continue;
-      }
-      parts.push_back(part);
+    for (auto part : util::path_components(path)) {
+      if (part != "..") parts.push_back(part);
+      else if (!parts.empty()) parts.pop_back();  // ".." above the root stays at the root
     }
     if (parts.empty()) return fail(ErrorKind::invalid_argument, "cannot mount over the root itself");
-    std::string out;
-    for (auto p : parts) {
-      if (!out.empty()) out.push_back('/');
-      out.append(p);
-    }
-    return out;
+    return util::join_components(parts);
   }
 };
 
