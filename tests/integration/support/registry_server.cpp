@@ -1,8 +1,8 @@
 #include "integration/support/registry_server.hpp"
 
-#include <random>
 #include <sstream>
 
+#include "integration/support/random_hex.hpp"
 #include "integration/support/test_ca.hpp"
 
 namespace strata::itest {
@@ -10,18 +10,6 @@ namespace strata::itest {
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string random_hex(std::size_t bytes) {
-  static const char* k_hex = "0123456789abcdef";
-  std::random_device rd;
-  std::string s;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xff;
-    s += k_hex[v >> 4];
-    s += k_hex[v & 15];
-  }
-  return s;
-}
 
 // YAML double-quoted scalar; our values are paths, URLs and generated tokens.
 std::string quoted(const std::string& s) {

@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <sstream>
 #include <thread>
 
 #include "integration/support/http_client.hpp"
+#include "integration/support/random_hex.hpp"
 #include "integration/support/test_ca.hpp"
 
 namespace strata::itest {
@@ -14,18 +14,6 @@ namespace strata::itest {
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string random_hex(std::size_t bytes) {
-  static const char* k_hex = "0123456789abcdef";
-  std::random_device rd;
-  std::string s;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xff;
-    s += k_hex[v >> 4];
-    s += k_hex[v & 15];
-  }
-  return s;
-}
 
 // The script prints "listening PORT ADMINPORT" once both sockets are bound.
 Result<std::pair<int, int>> wait_for_ports(Process& process, std::chrono::milliseconds timeout) {

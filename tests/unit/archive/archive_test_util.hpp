@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "unit/file_helpers.hpp"
 #include "unit/temp_dir.hpp"
 
 namespace strata::archive::test {
@@ -30,23 +31,9 @@ inline void write_file(const std::string& path, std::string_view content, mode_t
   ::chmod(path.c_str(), mode);
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-inline struct stat lstat_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
-  return st;
-}
+using unit::exists;
+using unit::lstat_of;
+using unit::read_file;
 
 inline bool dir_is_empty(const std::string& path) {
   return std::filesystem::is_empty(path);

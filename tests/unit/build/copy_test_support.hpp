@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/file_helpers.hpp"
 #include "unit/temp_dir.hpp"
 #include "build/copy.hpp"
 
@@ -36,23 +37,9 @@ inline void write_file(const std::string& path, const std::string& content, mode
   ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-inline struct stat lstat_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
-  return st;
-}
+using unit::exists;
+using unit::lstat_of;
+using unit::read_file;
 
 inline void make_dirs(const std::string& path) { std::filesystem::create_directories(path); }
 
