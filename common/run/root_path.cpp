@@ -7,35 +7,20 @@
 #include <cerrno>
 #include <deque>
 
+#include "util/strings.hpp"
+
 namespace strata::run {
 namespace {
 
 constexpr int k_max_links = 40;
 
 void split_into(std::string_view path, std::deque<std::string>& out, bool front) {
-  std::vector<std::string> parts;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    if (!part.empty() && part != ".") parts.emplace_back(part);
-    pos = slash + 1;
-  }
+  auto parts = util::path_components(path);
   if (front) {
     out.insert(out.begin(), parts.begin(), parts.end());
   } else {
     out.insert(out.end(), parts.begin(), parts.end());
   }
-}
-
-std::string join_parts(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out.push_back('/');
-    out += p;
-  }
-  return out;
 }
 
 }  // namespace
@@ -70,7 +55,7 @@ Result<RootPath> resolve_in_root(const std::string& root, std::string_view path)
     }
     done.push_back(part);
     if (missing_at != k_none) continue;
-    std::string host = join_root(root, join_parts(done));
+    std::string host = join_root(root, util::join_components(done));
     struct stat st;
     if (::lstat(host.c_str(), &st) != 0) {
       int err = errno;
@@ -97,7 +82,7 @@ Result<RootPath> resolve_in_root(const std::string& root, std::string_view path)
     split_into(target, todo, true);
   }
   RootPath out;
-  out.rel = join_parts(done);
+  out.rel = util::join_components(done);
   out.host = join_root(root, out.rel);
   out.exists = missing_at == k_none;
   return out;

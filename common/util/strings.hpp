@@ -31,8 +31,9 @@ inline std::vector<std::string_view> path_components(std::string_view path) {
   return parts;
 }
 
-// Components joined by '/' (no leading slash).
-inline std::string join_components(const std::vector<std::string_view>& parts) {
+// Components (strings or string_views) joined by '/' (no leading slash).
+template <class Parts>
+std::string join_components(const Parts& parts) {
   std::string out;
   for (auto p : parts) {
     if (!out.empty()) out += '/';
