@@ -24,11 +24,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--executor PATH] [--rounds N] [--cases \"a b\"] [--json FILE]" >&2; exit 2 ;;
   esac
 done
-if [[ -z $executor ]]; then
-  executor=$(ls -t "$here"/../build*/executor 2>/dev/null | head -n1 || true)
-fi
-[[ -x $executor ]] || { echo "no executor binary: pass --executor PATH" >&2; exit 2; }
-[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+. "$here/lib.sh"
+executor=$(bench_executor "$executor") || exit 2
 
 exec python3 - "$here/../tests/e2e" "$executor" "$rounds" "$cases" "$json" <<'PY'
 import os, shutil, statistics, sys, time, json
